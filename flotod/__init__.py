@@ -1,0 +1,10 @@
+"""flotod: run workflows on AWS Simple Workflow Service from Python.
+
+The public names are gathered here; everything else is an implementation detail.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]
