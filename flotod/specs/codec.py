@@ -173,8 +173,9 @@ def decider_spec_from_dict(data: object, where: str = "decider_spec") -> Decider
             "terminate_decider_after_completion",
             kwargs.pop("terminate_workflow_after_completion"),
         )
+    raw_tasks = kwargs.get("activity_tasks")
     kwargs["activity_tasks"] = tasks_from_list(
-        kwargs.get("activity_tasks") or [], f"{where}.activity_tasks"
+        [] if raw_tasks is None else raw_tasks, f"{where}.activity_tasks"
     )
     spec: DeciderSpec = _construct(DeciderSpec, kwargs, where)
     return spec
