@@ -1,0 +1,287 @@
+"""The one place flotod talks to SWF through boto3.
+
+Everything SWF-specific about the wire lives here: long-poll timeouts, empty polls, history
+pages, our own retries on throttling and transient faults, and the translation of botocore's
+errors into flotod's typed errors. The rest of flotod sees plain values and ``SwfError``s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import botocore.config
+import botocore.exceptions as bexc
+import structlog
+
+from flotod.errors import (
+    AccessDeniedError,
+    AlreadyExistsError,
+    LimitExceededError,
+    SwfError,
+    TransientSwfError,
+    TypeDeprecatedError,
+    UnknownResourceError,
+    ValidationError,
+)
+from flotod.swf.api import SwfApi
+from flotod.swf.limits import (
+    MAX_DATA,
+    MAX_HEARTBEAT_DETAILS,
+    MAX_IDENTITY,
+    MAX_REASON,
+    clip,
+    default_identity,
+)
+from flotod.swf.retry import RetryPolicy
+from flotod.swf.types import ActivityTask, DecisionTask, WorkflowExecution
+
+log = structlog.get_logger(__name__)
+
+# SWF holds a poll open for up to 60 s; the socket must outwait it or tasks get lost.
+DEFAULT_READ_TIMEOUT = 75.0
+DEFAULT_CONNECT_TIMEOUT = 10.0
+
+_CODE_TO_ERROR: dict[str, type[SwfError]] = {
+    "UnknownResourceFault": UnknownResourceError,
+    "DomainAlreadyExistsFault": AlreadyExistsError,
+    "TypeAlreadyExistsFault": AlreadyExistsError,
+    "WorkflowExecutionAlreadyStartedFault": AlreadyExistsError,
+    "DomainDeprecatedFault": TypeDeprecatedError,
+    "TypeDeprecatedFault": TypeDeprecatedError,
+    "LimitExceededFault": LimitExceededError,
+    "TooManyTagsFault": LimitExceededError,
+    "OperationNotPermittedFault": AccessDeniedError,
+    "AccessDeniedException": AccessDeniedError,
+    "UnrecognizedClientException": AccessDeniedError,
+    "InvalidClientTokenId": AccessDeniedError,
+    "ExpiredTokenException": AccessDeniedError,
+    "ExpiredToken": AccessDeniedError,
+    "MissingAuthenticationTokenException": AccessDeniedError,
+    "IncompleteSignature": AccessDeniedError,
+    "InvalidSignatureException": AccessDeniedError,
+    "SignatureDoesNotMatch": AccessDeniedError,
+    "ValidationException": ValidationError,
+    "SerializationException": ValidationError,
+    "DefaultUndefinedFault": ValidationError,
+    "TypeNotDeprecatedFault": ValidationError,
+    "InvalidParameterValue": ValidationError,
+    "ThrottlingException": TransientSwfError,
+    "Throttling": TransientSwfError,
+    "RequestLimitExceeded": TransientSwfError,
+    "TooManyRequestsException": TransientSwfError,
+    "ServiceUnavailable": TransientSwfError,
+    "ServiceUnavailableException": TransientSwfError,
+    "InternalFailure": TransientSwfError,
+    "InternalServerError": TransientSwfError,
+}
+
+_CREDENTIAL_ERRORS: tuple[type[Exception], ...] = (
+    bexc.NoCredentialsError,
+    bexc.PartialCredentialsError,
+    bexc.CredentialRetrievalError,
+    bexc.ProfileNotFound,
+)
+_CONNECTION_ERRORS: tuple[type[Exception], ...] = (bexc.ConnectionError, bexc.HTTPClientError)
+
+
+def translate_client_error(exc: bexc.ClientError, operation: str) -> SwfError:
+    """Map one botocore ClientError to flotod's error for it (the only such mapping)."""
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code", "")).rsplit("#", 1)[-1]
+    message = str(error.get("Message", "")) or str(exc)
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    cls = _CODE_TO_ERROR.get(code)
+    if cls is None:
+        if "rate exceeded" in message.lower() or status == 429 or status >= 500:
+            cls = TransientSwfError
+        else:
+            cls = SwfError
+    return cls(f"{operation}: {code or 'error'}: {message}", code=code or None, operation=operation)
+
+
+class SwfClient(SwfApi):
+    """A thread-safe SWF client with flotod's retries, pagination and errors.
+
+    Build it from an endpoint (the embedded SWF is just another ``endpoint_url``), region and
+    profile, or wrap an existing boto3 client with :meth:`from_boto` (tests, stubbing).
+    """
+
+    def __init__(
+        self,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        profile: str | None = None,
+        *,
+        retry: RetryPolicy | None = None,
+        identity: str | None = None,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
+        max_pool_connections: int = 20,
+        boto_client: Any = None,
+    ) -> None:
+        if read_timeout < 70:
+            raise ValueError("read_timeout must be at least 70 s: SWF holds polls up to 60 s")
+        self.retry = retry or RetryPolicy()
+        self.identity = clip(identity or default_identity(), MAX_IDENTITY)
+        if boto_client is None:
+            config = botocore.config.Config(
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
+                retries={"max_attempts": 0, "mode": "standard"},
+                max_pool_connections=max_pool_connections,
+            )
+            try:
+                session = boto3.session.Session(profile_name=profile or None)
+                boto_client = session.client(
+                    "swf",
+                    endpoint_url=endpoint_url or None,
+                    region_name=region or None,
+                    config=config,
+                )
+            except bexc.ProfileNotFound as exc:
+                raise AccessDeniedError(str(exc)) from None
+            except bexc.NoRegionError:
+                raise ValidationError("no AWS region configured for SWF") from None
+        # boto3 clients are generated at run time; their methods are looked up by name.
+        self._client: Any = boto_client
+
+    @classmethod
+    def from_boto(
+        cls, boto_client: Any, *, retry: RetryPolicy | None = None, identity: str | None = None
+    ) -> SwfClient:
+        return cls(boto_client=boto_client, retry=retry, identity=identity)
+
+    @property
+    def boto_client(self) -> Any:
+        """The underlying boto3 client, for tests and benchmarks that compare against it."""
+        return self._client
+
+    # -- transport ---------------------------------------------------------------------------
+
+    def call(self, operation: str, *, poll: bool = False, **params: Any) -> dict[str, Any]:
+        """Call one SWF operation (snake_case name) with retries; raise flotod's errors.
+
+        A read timeout is retried except on polls: there it is returned to the caller at once,
+        so a poll loop gets to check its stop flag instead of waiting through more polls.
+        """
+        method: Callable[..., dict[str, Any]] = getattr(self._client, operation)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return method(**params)
+            except bexc.ClientError as exc:
+                error = translate_client_error(exc, operation)
+                cause: Exception = exc
+            except bexc.ReadTimeoutError as exc:
+                error = TransientSwfError(f"{operation}: read timeout: {exc}", operation=operation)
+                if poll:
+                    raise error from exc
+                cause = exc
+            except _CONNECTION_ERRORS as exc:
+                error = TransientSwfError(f"{operation}: {exc}", operation=operation)
+                cause = exc
+            except _CREDENTIAL_ERRORS as exc:
+                raise AccessDeniedError(f"{operation}: {exc}", operation=operation) from exc
+            if not isinstance(error, TransientSwfError) or attempt >= self.retry.max_attempts:
+                raise error from cause
+            delay = self.retry.delay(attempt)
+            log.warning(
+                "swf.retry",
+                operation=operation,
+                attempt=attempt,
+                code=error.code,
+                error=str(error),
+                delay_seconds=round(delay, 3),
+            )
+            self.retry.sleep(delay)
+
+    # -- polls and responses -----------------------------------------------------------------
+
+    def poll_for_decision_task(
+        self, domain: str, task_list: str, *, page_size: int | None = None
+    ) -> DecisionTask | None:
+        """One decision task with all its history pages joined, or None for an empty poll."""
+        params: dict[str, Any] = {
+            "domain": domain,
+            "taskList": {"name": task_list},
+            "identity": self.identity,
+        }
+        if page_size:
+            params["maximumPageSize"] = page_size
+        first = self.call("poll_for_decision_task", poll=True, **params)
+        if not first.get("taskToken"):
+            return None
+        events = list(first.get("events", []))
+        token = first.get("nextPageToken")
+        while token:
+            page = self.call("poll_for_decision_task", poll=True, nextPageToken=token, **params)
+            events.extend(page.get("events", []))
+            token = page.get("nextPageToken")
+        return DecisionTask(
+            task_token=first["taskToken"],
+            workflow_execution=WorkflowExecution.from_api(first["workflowExecution"]),
+            workflow_type=dict(first["workflowType"]),
+            events=events,
+            started_event_id=int(first.get("startedEventId", 0)),
+            previous_started_event_id=int(first.get("previousStartedEventId") or 0),
+        )
+
+    def poll_for_activity_task(self, domain: str, task_list: str) -> ActivityTask | None:
+        """One activity task, or None when the long poll ended empty."""
+        data = self.call(
+            "poll_for_activity_task",
+            poll=True,
+            domain=domain,
+            taskList={"name": task_list},
+            identity=self.identity,
+        )
+        if not data.get("taskToken"):
+            return None
+        return ActivityTask(
+            task_token=data["taskToken"],
+            activity_id=data["activityId"],
+            activity_type=dict(data["activityType"]),
+            input=data.get("input", ""),
+            workflow_execution=WorkflowExecution.from_api(data["workflowExecution"]),
+            started_event_id=int(data.get("startedEventId", 0)),
+        )
+
+    def respond_decision_task_completed(
+        self, token: str, decisions: list[dict[str, Any]], execution_context: str | None = None
+    ) -> None:
+        params: dict[str, Any] = {"taskToken": token, "decisions": decisions}
+        if execution_context is not None:
+            params["executionContext"] = clip(execution_context, MAX_DATA)
+        self.call("respond_decision_task_completed", **params)
+
+    def respond_activity_task_completed(self, token: str, result: str | None) -> None:
+        """Report success; ``result`` must already fit SWF's 32,768 characters."""
+        params: dict[str, Any] = {"taskToken": token}
+        if result is not None:
+            if len(result) > MAX_DATA:
+                raise ValidationError(f"result is {len(result)} characters, SWF allows {MAX_DATA}")
+            params["result"] = result
+        self.call("respond_activity_task_completed", **params)
+
+    def respond_activity_task_failed(self, token: str, reason: str, details: str = "") -> None:
+        self.call(
+            "respond_activity_task_failed",
+            taskToken=token,
+            reason=clip(reason, MAX_REASON),
+            details=clip(details, MAX_DATA),
+        )
+
+    def respond_activity_task_canceled(self, token: str, details: str = "") -> None:
+        self.call(
+            "respond_activity_task_canceled", taskToken=token, details=clip(details, MAX_DATA)
+        )
+
+    def record_activity_task_heartbeat(self, token: str, details: str | None = None) -> bool:
+        """Send a heartbeat; True when SWF asks the activity to cancel."""
+        params: dict[str, Any] = {"taskToken": token}
+        if details:
+            params["details"] = clip(details, MAX_HEARTBEAT_DETAILS)
+        return bool(self.call("record_activity_task_heartbeat", **params).get("cancelRequested"))
