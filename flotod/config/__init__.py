@@ -1,0 +1,45 @@
+"""Service configuration: TOML files into frozen dataclasses, every setting declared once.
+
+Public API: :func:`load_config`, :func:`add_config_arguments` + :func:`resolve_config` for
+the services' command lines, :func:`reload_config` for SIGHUP, :func:`print_config` and
+:func:`reference_markdown` for people, :data:`SETTINGS` for the declarations themselves.
+"""
+
+from __future__ import annotations
+
+from flotod.config.cli import add_config_arguments, resolve_config
+from flotod.config.loader import DEFAULT_CONFIG_PATH, load_config
+from flotod.config.model import (
+    DaemonConfig,
+    DeciderConfig,
+    LoggingConfig,
+    ServiceConfig,
+    SwfConfig,
+    WorkerConfig,
+)
+from flotod.config.reload import Change, Reload, diff_configs, reload_config
+from flotod.config.render import print_config, reference_markdown
+from flotod.config.settings import KINDS, SETTINGS, Kind, Setting
+
+__all__ = [
+    "DEFAULT_CONFIG_PATH",
+    "KINDS",
+    "SETTINGS",
+    "Change",
+    "DaemonConfig",
+    "DeciderConfig",
+    "Kind",
+    "LoggingConfig",
+    "Reload",
+    "ServiceConfig",
+    "Setting",
+    "SwfConfig",
+    "WorkerConfig",
+    "add_config_arguments",
+    "diff_configs",
+    "load_config",
+    "print_config",
+    "reference_markdown",
+    "reload_config",
+    "resolve_config",
+]

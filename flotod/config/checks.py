@@ -1,0 +1,169 @@
+"""Checks that need more than one key, or that touch code and files: the kind-specific rules.
+
+Each check reads the already converted values (a key that failed conversion is simply absent)
+and appends problem lines; none raises, so every problem reaches the operator at once.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+from flotod.config.files import Entry
+from flotod.errors import FlotodError
+from flotod.specs import DeciderSpec, load_decider_spec
+
+_SOURCES = ("spec_file", "spec_object", "dynamic")
+
+
+def _file_of(key: str, entries: dict[str, Entry], table_file: Path) -> Path:
+    entry = entries.get(key)
+    return entry.file if entry is not None else table_file
+
+
+def _import_error(module: str, exc: BaseException) -> str:
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    return f'module "{module}" does not import: {type(exc).__name__}: {first}'.rstrip(": ")
+
+
+def check_credentials(
+    values: dict[str, Any], entries: dict[str, Entry], problems: list[str]
+) -> None:
+    """Static keys come in pairs and exclude a profile: half a credential is always a mistake."""
+    key_id = values.get("access_key_id", "")
+    secret = values.get("secret_access_key", "")
+    if bool(key_id) != bool(secret):
+        present = "access_key_id" if key_id else "secret_access_key"
+        file = entries[present].file
+        problems.append(
+            f"{file}: swf.{present}: expected access_key_id and secret_access_key together"
+        )
+    if (key_id or secret) and values.get("profile"):
+        file = entries["profile"].file
+        problems.append(f"{file}: swf.profile: expected either a profile or static keys, not both")
+
+
+def load_decider_logic(
+    where: str,
+    values: dict[str, Any],
+    entries: dict[str, Entry],
+    table_file: Path,
+    swf_values: dict[str, Any],
+    problems: list[str],
+) -> DeciderSpec | None:
+    """Exactly one of spec_file, spec_object, dynamic; load the spec and check it fits."""
+    chosen = [k for k in _SOURCES if values.get(k)]
+    if len(chosen) != 1:
+        got = " and ".join(chosen) if chosen else "none"
+        problems.append(
+            f"{table_file}: {where}: expected exactly one of spec_file, spec_object, "
+            f"dynamic = true, got {got}"
+        )
+        return None
+    if values.get("default_activity_task_list") and chosen[0] != "dynamic":
+        file = _file_of("default_activity_task_list", entries, table_file)
+        problems.append(
+            f"{file}: {where}.default_activity_task_list: only for dynamic = true "
+            "(a spec names its own default activity task list)"
+        )
+    if chosen[0] == "dynamic":
+        return None
+    if chosen[0] == "spec_file":
+        spec = _spec_from_file(where, values["spec_file"], entries["spec_file"].file, problems)
+        key = "spec_file"
+    else:
+        spec = _spec_from_object(
+            where, values["spec_object"], entries["spec_object"].file, problems
+        )
+        key = "spec_object"
+    if spec is not None:
+        _check_spec_fits(where, key, spec, values, swf_values, entries[key].file, problems)
+    return spec
+
+
+def resolve_spec_path(spec_file: str, config_file: Path) -> Path:
+    """A relative spec_file is relative to the config file that names it, not to the cwd."""
+    path = Path(spec_file)
+    return path if path.is_absolute() else config_file.parent / path
+
+
+def _spec_from_file(
+    where: str, spec_file: str, file: Path, problems: list[str]
+) -> DeciderSpec | None:
+    path = resolve_spec_path(spec_file, file)
+    try:
+        text = path.read_bytes()
+    except FileNotFoundError:
+        problems.append(f"{file}: {where}.spec_file: no such file {path}")
+        return None
+    except OSError as exc:
+        problems.append(f"{file}: {where}.spec_file: cannot read {path}: {exc.strerror or exc}")
+        return None
+    try:
+        return load_decider_spec(text)
+    except FlotodError as exc:
+        problems.append(f"{file}: {where}.spec_file: {path} is not a valid decider spec: {exc}")
+        return None
+
+
+def _spec_from_object(
+    where: str, reference: str, file: Path, problems: list[str]
+) -> DeciderSpec | None:
+    module_name, _, attribute = reference.partition(":")
+    prefix = f"{file}: {where}.spec_object"
+    try:
+        value: Any = importlib.import_module(module_name)
+    except (Exception, SystemExit) as exc:
+        problems.append(f"{prefix}: {_import_error(module_name, exc)}")
+        return None
+    for part in attribute.split("."):
+        if not hasattr(value, part):
+            problems.append(f'{prefix}: "{module_name}" has no attribute "{attribute}"')
+            return None
+        value = getattr(value, part)
+    if not isinstance(value, DeciderSpec):
+        problems.append(
+            f"{prefix}: expected {reference} to be a DeciderSpec, got {type(value).__name__}"
+        )
+        return None
+    return value
+
+
+def _check_spec_fits(
+    where: str,
+    key: str,
+    spec: DeciderSpec,
+    values: dict[str, Any],
+    swf_values: dict[str, Any],
+    file: Path,
+    problems: list[str],
+) -> None:
+    """The decider polls [swf].domain and its own task_list: a spec naming others is a mistake."""
+    domain = swf_values.get("domain")
+    if domain is not None and spec.domain != domain:
+        problems.append(
+            f'{file}: {where}.{key}: the spec\'s domain "{spec.domain}" differs from '
+            f'swf.domain "{domain}"'
+        )
+    task_list = values.get("task_list")
+    if task_list is not None and spec.task_list is not None and spec.task_list != task_list:
+        problems.append(
+            f'{file}: {where}.{key}: the spec\'s task_list "{spec.task_list}" differs from '
+            f'{where}.task_list "{task_list}"'
+        )
+
+
+def import_worker_modules(
+    where: str, values: dict[str, Any], entries: dict[str, Entry], problems: list[str]
+) -> None:
+    """Importing is the check: it registers the module's activities, or fails loudly now."""
+    modules = values.get("modules")
+    if not modules:
+        return
+    file = entries["modules"].file
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except (Exception, SystemExit) as exc:
+            problems.append(f"{file}: {where}.modules: {_import_error(module, exc)}")

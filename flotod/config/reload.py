@@ -1,0 +1,109 @@
+"""SIGHUP support: re-read the config and sort the changes into "applied now" and "restart".
+
+The declarations say which settings a running process can take on; the service applies the
+new :class:`ServiceConfig` for those and logs the others, which keep their old values until
+the next restart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from flotod.config.loader import load_config
+from flotod.config.model import ServiceConfig
+from flotod.config.settings import settings_of
+
+
+@dataclass(frozen=True)
+class Change:
+    key: str  # dotted, e.g. "worker.video.heartbeat_seconds"
+    old: Any
+    new: Any
+    needs_restart: bool
+    secret: bool = False
+
+
+@dataclass(frozen=True)
+class Reload:
+    """The re-read config and what changed. ``config`` holds every new value; use
+    :meth:`effective` for the one to run with (restart-only settings kept as they were)."""
+
+    config: ServiceConfig
+    changes: tuple[Change, ...]
+
+    def effective(self, current: ServiceConfig) -> ServiceConfig:
+        """``current`` with the applied changes taken over: what the process now runs with."""
+        taken: dict[str, dict[str, Any]] = {}
+        for change in self.applied:
+            table, name = change.key.rsplit(".", 1)
+            taken.setdefault(table, {})[name] = getattr(self._table(table), name)
+        if "spec_file" in taken.get(current.table, {}):
+            taken[current.table]["spec"] = self.config.decider.spec
+        return replace(
+            current,
+            swf=replace(current.swf, **taken.get("swf", {})),
+            logging=replace(current.logging, **taken.get("logging", {})),
+            process=replace(current.process, **taken.get(current.table, {})),
+        )
+
+    def _table(self, table: str) -> Any:
+        return {"swf": self.config.swf, "logging": self.config.logging}.get(
+            table, self.config.process
+        )
+
+    @property
+    def applied(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if not c.needs_restart)
+
+    @property
+    def needs_restart(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.needs_restart)
+
+
+def _tables(config: ServiceConfig) -> list[tuple[str, str, Any]]:
+    return [
+        ("swf", "swf", config.swf),
+        ("logging", "logging", config.logging),
+        (config.kind, config.table, config.process),
+    ]
+
+
+def _source_changed(old: ServiceConfig, new: ServiceConfig) -> bool:
+    """A decider switching between spec_file, spec_object and dynamic needs a restart."""
+    if old.kind != "decider":
+        return False
+    keys = ("spec_file", "spec_object", "dynamic")
+    return [bool(getattr(old.process, k)) for k in keys] != [
+        bool(getattr(new.process, k)) for k in keys
+    ]
+
+
+def diff_configs(old: ServiceConfig, new: ServiceConfig) -> tuple[Change, ...]:
+    """Changed settings between two configs of the same process, in declaration order.
+
+    A decider's spec whose file changed content (same path) counts as a change of
+    ``spec_file``, so editing the JSON and reloading is seen.
+    """
+    changes = []
+    for (section, where, old_table), (_, _, new_table) in zip(
+        _tables(old), _tables(new), strict=True
+    ):
+        for name, setting in settings_of(section).items():
+            before, after = getattr(old_table, name), getattr(new_table, name)
+            if name == "spec_file" and before == after and before:
+                before, after = old_table.spec, new_table.spec
+                if before == after:
+                    continue
+                before, after = "<previous spec>", "<new spec>"
+            if before != after:
+                restart = not setting.reloadable or _source_changed(old, new)
+                changes.append(Change(f"{where}.{name}", before, after, restart, setting.secret))
+    return tuple(changes)
+
+
+def reload_config(current: ServiceConfig) -> Reload:
+    """Re-read from the same path for the same process; raises ConfigError if now invalid
+    (the service then keeps running with ``current`` and logs the problems)."""
+    new = load_config(current.path, current.kind, current.instance)
+    return Reload(new, diff_configs(current, new))

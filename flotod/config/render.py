@@ -1,0 +1,93 @@
+"""Showing settings to people: ``--print-config`` as TOML, and the README's Markdown reference."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict
+from typing import Any
+
+from flotod.config.model import ServiceConfig
+from flotod.config.settings import KINDS, REQUIRED, SHARED_SECTIONS, settings_of, toml_repr
+
+MASK = "********"
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, tuple):
+        value = list(value)
+    return toml_repr(value)
+
+
+def _key(name: str) -> str:
+    """A TOML key: bare when it can be, quoted otherwise."""
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else json.dumps(name)
+
+
+def _table(section: str, values: dict[str, Any]) -> list[str]:
+    lines = []
+    for name, setting in settings_of(section).items():
+        value = values[name]
+        if setting.secret and value:
+            value = MASK
+        lines.append(f"{name} = {_value(value)}")
+    return lines
+
+
+def print_config(config: ServiceConfig) -> str:
+    """The effective settings, defaults included, as TOML that loads back; secrets masked.
+
+    Reading it back gives the same process settings (the masked secrets aside), which is what
+    makes it useful for "what is this instance really running with".
+    """
+    files = ", ".join(str(f) for f in config.files)
+    out = [f"# effective configuration of flotod {config.table}, read from {files}"]
+    for section, values in (
+        ("swf", asdict(config.swf)),
+        ("logging", asdict(config.logging)),
+    ):
+        out += ["", f"[{section}]", *_table(section, values)]
+    process = {k: v for k, v in vars(config.process).items() if k != "spec"}
+    out += ["", f"[{config.kind}.{_key(config.instance)}]"]
+    out += _table(config.kind, process)
+    return "\n".join(out) + "\n"
+
+
+def _default(value: Any) -> str:
+    if value is REQUIRED:
+        return "required"
+    return f"`{_value(value)}`"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def reference_markdown() -> str:
+    """Every setting, table by table, for the README; generated so it never goes stale."""
+    titles = {
+        "swf": "`[swf]`: the SWF endpoint, shared by every process on the host",
+        "logging": "`[logging]`: shared by every process on the host",
+        "decider": "`[decider.NAME]`: one table per decider instance (`flotod-decider@NAME`)",
+        "worker": "`[worker.NAME]`: one table per worker instance (`flotod-worker@NAME`)",
+        "daemon": "`[daemon.NAME]`: the child-workflow daemon (`flotod-daemon`)",
+    }
+    out = [
+        "## Configuration reference",
+        "",
+        "Reload: *yes* means the setting takes effect on `systemctl reload` (SIGHUP); the others",
+        "are logged and wait for a restart. Secret settings are masked by `--print-config`.",
+    ]
+    for section in (*SHARED_SECTIONS, *KINDS):
+        out += ["", f"### {titles[section]}", ""]
+        out += [
+            "| Key | Type | Default | Reload | Description |",
+            "| :-- | :-- | :-- | :-- | :-- |",
+        ]
+        for name, setting in settings_of(section).items():
+            help_text = setting.help + (" Secret." if setting.secret else "")
+            out.append(
+                f"| `{name}` | {_cell(setting.type.describe())} | {_default(setting.default)} "
+                f"| {'yes' if setting.reloadable else 'no'} | {_cell(help_text)} |"
+            )
+    return "\n".join(out) + "\n"

@@ -1,0 +1,322 @@
+"""Every setting flotod reads, declared once.
+
+A declaration carries the type check, the default, the help text and two operational facts:
+whether the setting can change on SIGHUP without a restart, and whether it is secret (masked by
+``--print-config``). Parsing, ``--check-config``, ``--print-config``, the reload diff and the
+Markdown reference all read these declarations, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Kind = Literal["decider", "worker", "daemon"]
+KINDS: tuple[Kind, ...] = ("decider", "worker", "daemon")
+SHARED_SECTIONS: tuple[str, ...] = ("swf", "logging")
+
+# SWF's own limit for names and identities (see docs/swf-facts).
+_SWF_NAME_MAX = 256
+
+
+def toml_repr(value: Any) -> str:
+    """Show a value as the user would have written it in TOML (strings in double quotes)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_repr(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "a table"
+    return repr(value)
+
+
+class Invalid(ValueError):
+    """Raised by a value type: the text says what was expected."""
+
+
+@dataclass(frozen=True)
+class Text:
+    """A string, optionally from a fixed set of choices or matching a pattern."""
+
+    max_length: int = _SWF_NAME_MAX
+    allow_empty: bool = True
+    choices: tuple[str, ...] = ()
+    pattern: str = ""
+    pattern_help: str = ""
+
+    def describe(self) -> str:
+        if self.choices:
+            return "one of " + ", ".join(f'"{c}"' for c in self.choices)
+        if self.pattern_help:
+            return self.pattern_help
+        size = f"of {'0' if self.allow_empty else '1'} to {self.max_length} characters"
+        return f"a string {size}"
+
+    def convert(self, value: Any) -> str:
+        ok = isinstance(value, str)
+        if ok and self.choices:
+            ok = value in self.choices
+        elif ok:
+            ok = len(value) <= self.max_length and (self.allow_empty or bool(value))
+            if ok and value and self.pattern:
+                ok = re.fullmatch(self.pattern, value) is not None
+        if not ok:
+            raise Invalid(self.describe())
+        return str(value)
+
+
+@dataclass(frozen=True)
+class Integer:
+    minimum: int
+    maximum: int
+
+    def describe(self) -> str:
+        return f"an integer from {self.minimum} to {self.maximum}"
+
+    def convert(self, value: Any) -> int:
+        # TOML booleans are Python ints; "true" is never a count.
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise Invalid(self.describe())
+        if not self.minimum <= value <= self.maximum:
+            raise Invalid(self.describe())
+        return value
+
+
+@dataclass(frozen=True)
+class Boolean:
+    def describe(self) -> str:
+        return "true or false"
+
+    def convert(self, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise Invalid(self.describe())
+        return value
+
+
+@dataclass(frozen=True)
+class TextList:
+    """A list of non-empty strings, e.g. module names."""
+
+    item_pattern: str = ""
+    item_help: str = "non-empty strings"
+    min_items: int = 0
+
+    def describe(self) -> str:
+        least = f"at least {self.min_items} " if self.min_items else ""
+        return f"a list of {least}{self.item_help}"
+
+    def convert(self, value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list) or len(value) < self.min_items:
+            raise Invalid(self.describe())
+        for item in value:
+            if not isinstance(item, str) or not item:
+                raise Invalid(self.describe())
+            if self.item_pattern and re.fullmatch(self.item_pattern, item) is None:
+                raise Invalid(self.describe())
+        return tuple(value)
+
+
+ValueType = Text | Integer | Boolean | TextList
+
+REQUIRED: Any = object()
+"""Default marker for a setting that has no default and must be written in the file."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One key of one table: ``section`` is "swf", "logging" or a process kind."""
+
+    section: str
+    name: str
+    type: ValueType
+    default: Any
+    help: str
+    reloadable: bool = False
+    secret: bool = False
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+    def convert(self, value: Any) -> Any:
+        return self.type.convert(value)
+
+
+_MODULE = r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*"
+_URL = r"https?://[^\s]+"
+
+_DRAIN_HELP = (
+    "How long a warm stop (SIGTERM) may wait for in-flight work before it becomes a quick stop. "
+    "Keep the unit's TimeoutStopSec= above it."
+)
+
+
+_DRAIN = Integer(1, 86_400)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # [swf]: shared by every process on the host
+    Setting(
+        "swf",
+        "endpoint_url",
+        Text(max_length=2048, pattern=_URL, pattern_help='"" or an http(s):// URL'),
+        "",
+        '"" means AWS\'s endpoint for the region; "http://127.0.0.1:4566" the embedded SWF.',
+    ),
+    Setting("swf", "region", Text(allow_empty=False, max_length=64), "us-east-1", "AWS region."),
+    Setting(
+        "swf",
+        "profile",
+        Text(max_length=128),
+        "",
+        'AWS profile; "" means the default credential chain (environment, LoadCredential=, '
+        "instance profile).",
+    ),
+    Setting(
+        "swf",
+        "access_key_id",
+        Text(max_length=128),
+        "",
+        'Static AWS access key id; "" (recommended) means the credential chain.',
+    ),
+    Setting(
+        "swf",
+        "secret_access_key",
+        Text(max_length=256),
+        "",
+        "Static AWS secret key, only together with access_key_id. Prefer the credential chain; "
+        "if set, keep the file mode 0640 or stricter.",
+        secret=True,
+    ),
+    Setting("swf", "domain", Text(allow_empty=False), "flotod", "SWF domain."),
+    Setting(
+        "swf",
+        "identity",
+        Text(),
+        "",
+        'Identity reported to SWF with every poll; "" means "<hostname>:<pid>".',
+    ),
+    # [logging]
+    Setting(
+        "logging",
+        "level",
+        Text(choices=("debug", "info", "warning", "error")),
+        "info",
+        "Lowest level written.",
+        reloadable=True,
+    ),
+    Setting(
+        "logging",
+        "format",
+        Text(choices=("auto", "journal", "logfmt", "json")),
+        "auto",
+        "auto: journald under systemd, logfmt on a terminal, JSON lines otherwise.",
+        reloadable=True,
+    ),
+    # [decider.NAME]
+    Setting("decider", "task_list", Text(allow_empty=False), REQUIRED, "Decision task list."),
+    Setting(
+        "decider",
+        "spec_file",
+        Text(max_length=4096),
+        "",
+        "JSON DeciderSpec file (relative to the config file). Re-read on reload.",
+        reloadable=True,
+    ),
+    Setting(
+        "decider",
+        "spec_object",
+        Text(
+            max_length=512,
+            pattern=_MODULE + ":" + _MODULE,
+            pattern_help='"" or "module:attribute"',
+        ),
+        "",
+        'A Python "module:attribute" that is a DeciderSpec.',
+    ),
+    Setting(
+        "decider",
+        "dynamic",
+        Boolean(),
+        False,
+        "Run a dynamic decider: each execution carries its tasks in its input.",
+    ),
+    Setting(
+        "decider",
+        "default_activity_task_list",
+        Text(),
+        "",
+        "Dynamic deciders only: the task list of activities that name none.",
+    ),
+    Setting("decider", "drain_timeout_seconds", _DRAIN, 90, _DRAIN_HELP, reloadable=True),
+    # [worker.NAME]
+    Setting("worker", "task_list", Text(allow_empty=False), REQUIRED, "Activity task list."),
+    Setting(
+        "worker",
+        "modules",
+        TextList(item_pattern=_MODULE, item_help="Python module names", min_items=1),
+        REQUIRED,
+        "Modules imported at start; their activities are served.",
+    ),
+    Setting(
+        "worker",
+        "concurrency",
+        Integer(1, 1000),
+        10,
+        "Activities run at the same time (and concurrent polls at most).",
+    ),
+    Setting(
+        "worker",
+        "heartbeat_seconds",
+        Integer(0, 86_400),
+        90,
+        "Interval between heartbeats of a running activity; 0 sends none.",
+        reloadable=True,
+    ),
+    Setting(
+        "worker",
+        "executor",
+        Text(choices=("thread", "process")),
+        "thread",
+        "Where activities run: a thread pool or a process pool.",
+    ),
+    Setting("worker", "drain_timeout_seconds", _DRAIN, 300, _DRAIN_HELP, reloadable=True),
+    # [daemon.NAME]
+    Setting(
+        "daemon",
+        "task_list",
+        Text(allow_empty=False),
+        "flotod_daemon",
+        "Decision task list of the daemon workflow.",
+    ),
+    Setting(
+        "daemon",
+        "workflow_id",
+        Text(allow_empty=False),
+        "flotod_daemon",
+        "Workflow id of the long-running daemon execution.",
+    ),
+    Setting(
+        "daemon",
+        "max_children",
+        Integer(1, 1000),
+        100,
+        "Child workflows open at once (SWF allows 1000 per execution).",
+        reloadable=True,
+    ),
+    Setting("daemon", "drain_timeout_seconds", _DRAIN, 90, _DRAIN_HELP, reloadable=True),
+)
+
+
+def settings_of(section: str) -> dict[str, Setting]:
+    """The declarations of one section, by key name, in declaration order."""
+    return {s.name: s for s in SETTINGS if s.section == section}
+
+
+def sections() -> Sequence[str]:
+    return (*SHARED_SECTIONS, *KINDS)
