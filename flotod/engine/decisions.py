@@ -1,0 +1,185 @@
+"""Decision dicts for RespondDecisionTaskCompleted, and the SWF limits they must respect.
+
+Everything the decider sends goes through these builders, so the size limits are enforced in
+one place: reasons are cut to 256 characters and details written by flotod are shrunk to fit,
+while task inputs and workflow results that are too large are refused by the caller.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+MAX_DECISIONS = 100
+MAX_OPEN_ACTIVITIES = 1000
+MAX_OPEN_TIMERS = 1000
+MAX_OPEN_CHILDREN = 1000
+MAX_PAYLOAD = 32768
+MAX_REASON = 256
+MAX_ID = 256
+
+CLOSING_DECISIONS = frozenset(
+    {
+        "CompleteWorkflowExecution",
+        "FailWorkflowExecution",
+        "CancelWorkflowExecution",
+        "ContinueAsNewWorkflowExecution",
+    }
+)
+
+Decision = dict[str, Any]
+
+
+def to_json(value: Any) -> str:
+    """Compact, key-sorted JSON, so that one value always gives one text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def closes_workflow(decisions: Sequence[Mapping[str, Any]]) -> bool:
+    """True when the decision list ends the execution (complete, fail, cancel, continue)."""
+    return any(d.get("decisionType") in CLOSING_DECISIONS for d in decisions)
+
+
+def schedule_activity(
+    activity_id: str, name: str, version: str, input_text: str, task_list: str | None
+) -> Decision:
+    attrs: dict[str, Any] = {
+        "activityType": {"name": name, "version": version},
+        "activityId": activity_id,
+        "input": input_text,
+    }
+    if task_list is not None:
+        attrs["taskList"] = {"name": task_list}
+    return {"decisionType": "ScheduleActivityTask", "scheduleActivityTaskDecisionAttributes": attrs}
+
+
+def start_timer(timer_id: str, seconds: int, control: str) -> Decision:
+    return {
+        "decisionType": "StartTimer",
+        "startTimerDecisionAttributes": {
+            "timerId": timer_id,
+            "startToFireTimeout": str(seconds),
+            "control": control,
+        },
+    }
+
+
+def start_child(
+    workflow_id: str,
+    name: str,
+    version: str,
+    input_text: str,
+    task_list: str | None,
+    control: str,
+) -> Decision:
+    attrs: dict[str, Any] = {
+        "workflowType": {"name": name, "version": version},
+        "workflowId": workflow_id,
+        "input": input_text,
+        "control": control,
+        "childPolicy": "TERMINATE",
+    }
+    if task_list is not None:
+        attrs["taskList"] = {"name": task_list}
+    return {
+        "decisionType": "StartChildWorkflowExecution",
+        "startChildWorkflowExecutionDecisionAttributes": attrs,
+    }
+
+
+def request_cancel_activity(activity_id: str) -> Decision:
+    return {
+        "decisionType": "RequestCancelActivityTask",
+        "requestCancelActivityTaskDecisionAttributes": {"activityId": activity_id},
+    }
+
+
+def cancel_timer(timer_id: str) -> Decision:
+    return {"decisionType": "CancelTimer", "cancelTimerDecisionAttributes": {"timerId": timer_id}}
+
+
+def request_cancel_external(workflow_id: str, run_id: str | None) -> Decision:
+    attrs = {"workflowId": workflow_id}
+    if run_id:
+        attrs["runId"] = run_id
+    return {
+        "decisionType": "RequestCancelExternalWorkflowExecution",
+        "requestCancelExternalWorkflowExecutionDecisionAttributes": attrs,
+    }
+
+
+def complete_workflow(result_text: str) -> Decision:
+    return {
+        "decisionType": "CompleteWorkflowExecution",
+        "completeWorkflowExecutionDecisionAttributes": {"result": result_text},
+    }
+
+
+def fail_workflow(reason: str, details: Any) -> Decision:
+    """``details`` is any JSON value; it is shrunk until it fits SWF's 32,768 characters."""
+    return {
+        "decisionType": "FailWorkflowExecution",
+        "failWorkflowExecutionDecisionAttributes": {
+            "reason": trim(reason, MAX_REASON),
+            "details": fit_details(details),
+        },
+    }
+
+
+def cancel_workflow(details: str) -> Decision:
+    return {
+        "decisionType": "CancelWorkflowExecution",
+        "cancelWorkflowExecutionDecisionAttributes": {"details": trim(details, MAX_PAYLOAD)},
+    }
+
+
+# Attributes of WorkflowExecutionStarted that a continued run keeps, so that it runs on the
+# same task list with the same timeouts instead of the workflow type's defaults.
+_CARRIED_ON = (
+    "taskList",
+    "taskPriority",
+    "executionStartToCloseTimeout",
+    "taskStartToCloseTimeout",
+    "childPolicy",
+    "tagList",
+    "lambdaRole",
+)
+
+
+def continue_as_new(input_text: str | None, started: Mapping[str, Any]) -> Decision:
+    attrs: dict[str, Any] = {k: started[k] for k in _CARRIED_ON if started.get(k)}
+    if input_text is not None:
+        attrs["input"] = input_text
+    return {
+        "decisionType": "ContinueAsNewWorkflowExecution",
+        "continueAsNewWorkflowExecutionDecisionAttributes": attrs,
+    }
+
+
+def trim(text: str, limit: int) -> str:
+    """Cut ``text`` to ``limit`` characters, marking the cut with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def fit_details(details: Any, limit: int = MAX_PAYLOAD) -> str:
+    """JSON of ``details``, with its long strings and lists cut until the text fits ``limit``."""
+    text = to_json(details)
+    for cap in (4096, 1024, 256, 64):
+        if len(text) <= limit:
+            return text
+        text = to_json(_shrink(details, cap))
+    return trim(text, limit)
+
+
+def _shrink(value: Any, cap: int) -> Any:
+    if isinstance(value, str):
+        return trim(value, cap)
+    if isinstance(value, list):
+        items = [_shrink(v, cap) for v in value[:cap]]
+        if len(value) > cap:
+            items.append(f"... {len(value) - cap} more")
+        return items
+    if isinstance(value, dict):
+        return {k: _shrink(v, cap) for k, v in value.items()}
+    return value
