@@ -33,6 +33,8 @@ class RawConfig:
     # (kind, instance) -> first file defining that table
     table_files: dict[tuple[str, str], Path] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    # A file failed to parse: what seems missing may be in it, so don't report absences.
+    unreadable: bool = False
 
 
 def did_you_mean(word: str, candidates: list[str] | tuple[str, ...]) -> str:
@@ -64,9 +66,11 @@ def read_config(path: Path) -> RawConfig:
                 document = tomllib.load(handle)
         except tomllib.TOMLDecodeError as exc:
             raw.problems.append(f"{file}: TOML syntax error: {exc}")
+            raw.unreadable = True
             continue
         except OSError as exc:
             raw.problems.append(f"{file}: cannot read: {exc.strerror or exc}")
+            raw.unreadable = True
             continue
         _merge(raw, file, document)
     return raw

@@ -67,6 +67,8 @@ def select_instance(
     """Pick ``[kind.instance]``; without --instance, the only one there is."""
     names = sorted(raw.instances.get(kind, {}))
     where = raw.path
+    if raw.unreadable and (instance not in names if instance else len(names) != 1):
+        return None
     if instance is not None:
         if instance in names:
             return instance
