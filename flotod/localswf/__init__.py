@@ -1,0 +1,53 @@
+"""The embedded SWF endpoint: moto's SWF backend extended to behave as SWF does for flotod.
+
+A development and test tool: all state lives in memory and is gone when the process stops.
+It adds to moto child workflows, external signals and cancellations, continue-as-new, long
+polls, one lock (no task handed out twice), indexes (cost per call independent of history
+size), every SWF timeout on one deadline thread, paginated histories and SWF's list filters.
+
+Use :func:`make_backend` then :func:`in_process_client` (tests, no sockets) or
+:class:`LocalSWFServer` (any boto3 client or flotod service via ``endpoint_url``); both call
+:func:`install`, which checks moto's internals first and fails loudly if they changed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flotod.localswf.compat import LocalSwfIncompatible, install
+
+if TYPE_CHECKING:
+    from flotod.localswf.backend import LocalSWFBackend
+    from flotod.localswf.transport import LocalSWFServer
+
+__all__ = [
+    "LocalSwfIncompatible",
+    "in_process_client",
+    "install",
+    "make_backend",
+    "make_server",
+]
+
+
+def make_backend(poll_timeout: float = 60.0, region_name: str = "us-east-1") -> LocalSWFBackend:
+    """A fresh, empty backend; polls wait up to ``poll_timeout`` seconds like SWF's 60."""
+    install()
+    from flotod.localswf.backend import LocalSWFBackend
+
+    return LocalSWFBackend(region_name=region_name, poll_timeout=poll_timeout)
+
+
+def in_process_client(backend: LocalSWFBackend, region_name: str = "us-east-1") -> Any:
+    """A boto3 SWF client answered by ``backend`` inside this process."""
+    install()
+    from flotod.localswf.transport import client
+
+    return client(backend, region_name)
+
+
+def make_server(backend: LocalSWFBackend, host: str = "127.0.0.1", port: int = 0) -> LocalSWFServer:
+    """A bound (not yet serving) threaded HTTP server for ``backend``; port 0 picks a free one."""
+    install()
+    from flotod.localswf.transport import LocalSWFServer
+
+    return LocalSWFServer(backend, host, port)

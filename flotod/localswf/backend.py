@@ -1,0 +1,340 @@
+"""The embedded SWF backend: moto's SWFBackend with indexes, one lock and long polls.
+
+Domains and types stay moto's. Executions are indexed by (domain, workflowId) for the open
+run and by run id for every run, split open/closed per domain, and tasks wait in per-task-list
+queues, so no call scans all workflows. Every state change happens under ``self.lock``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from moto.swf.exceptions import (
+    SWFTypeDeprecatedFault,
+    SWFUnknownResourceFault,
+    SWFValidationException,
+    SWFWorkflowExecutionAlreadyStartedFault,
+)
+from moto.swf.models import SWFBackend
+from moto.swf.models.domain import Domain
+from moto.swf.models.workflow_type import WorkflowType
+
+from flotod.localswf import activities
+from flotod.localswf.events import history_page
+from flotod.localswf.execution import LocalWorkflowExecution
+from flotod.localswf.queues import TaskLists
+from flotod.localswf.scheduler import Scheduler
+from flotod.localswf.tasks import LocalActivityTask, LocalDecisionTask
+
+DEFAULT_POLL_TIMEOUT = 60.0
+RunKey = tuple[str, str]
+
+
+class LocalSWFBackend(SWFBackend):
+    """SWF for one machine; see the package docstring for what it adds to moto's."""
+
+    def __init__(
+        self,
+        region_name: str = "us-east-1",
+        account_id: str = "123456789012",
+        poll_timeout: float = DEFAULT_POLL_TIMEOUT,
+    ) -> None:
+        super().__init__(region_name, account_id)
+        self.poll_timeout = poll_timeout
+        self.lock = threading.RLock()
+        self.scheduler = Scheduler(self.lock)
+        self.decision_lists: TaskLists[LocalDecisionTask] = TaskLists(self.lock)
+        self.activity_lists: TaskLists[LocalActivityTask] = TaskLists(self.lock)
+        self.tokens: dict[str, LocalDecisionTask | LocalActivityTask] = {}
+        self.closing = False
+        self._domain_index: dict[str, Domain] = {}
+        self._open: dict[tuple[str, str], LocalWorkflowExecution] = {}
+        self._runs: dict[tuple[str, str, str], LocalWorkflowExecution] = {}
+        self.open_by_domain: dict[str, dict[RunKey, LocalWorkflowExecution]] = {}
+        self.closed_by_domain: dict[str, dict[RunKey, LocalWorkflowExecution]] = {}
+
+    def reset(self) -> None:
+        self.close()
+        self.__init__(self.region_name, self.account_id, self.poll_timeout)  # type: ignore[misc]
+
+    def close(self) -> None:
+        """Stop the deadline thread and release every waiting poll (they return empty)."""
+        with self.lock:
+            self.closing = True
+            self.decision_lists.wake_all()
+            self.activity_lists.wake_all()
+        self.scheduler.stop()
+
+    # -- domains --------------------------------------------------------------------------
+    def _get_domain(self, name: str, ignore_empty: bool = False) -> Domain:
+        domain = self._domain_index.get(name)
+        if domain is None and not ignore_empty:
+            raise SWFUnknownResourceFault("domain", name)
+        return domain  # type: ignore[return-value]
+
+    def register_domain(self, name: str, *args: Any, **kwargs: Any) -> None:
+        with self.lock:
+            super().register_domain(name, *args, **kwargs)
+            self._domain_index[name] = self.domains[-1]
+
+    def _process_timeouts(self) -> None:
+        """Deadlines fire from the scheduler thread; nothing is left to sweep per call."""
+
+    # -- executions index -----------------------------------------------------------------
+    def find_open(
+        self, domain: str, workflow_id: str, run_id: str | None = None
+    ) -> LocalWorkflowExecution | None:
+        wfe = self._open.get((domain, workflow_id))
+        if wfe is not None and run_id and wfe.run_id != run_id:
+            return None
+        return wfe
+
+    def find_run(self, domain: str, workflow_id: str, run_id: str) -> LocalWorkflowExecution:
+        self._get_domain(domain)
+        wfe = self._runs.get((domain, workflow_id, run_id))
+        if wfe is None:
+            raise SWFUnknownResourceFault(
+                "execution", f"WorkflowExecution=[workflowId={workflow_id}, runId={run_id}]"
+            )
+        return wfe
+
+    def _require_open(
+        self, domain: str, workflow_id: str, run_id: str | None
+    ) -> LocalWorkflowExecution:
+        self._get_domain(domain)
+        wfe = self.find_open(domain, workflow_id, run_id)
+        if wfe is None:
+            raise SWFUnknownResourceFault(f"execution, workflowId = {workflow_id}")
+        return wfe
+
+    def new_execution(
+        self, domain: Domain, wf_type: WorkflowType, workflow_id: str, **kwargs: Any
+    ) -> LocalWorkflowExecution:
+        """Build (not start) a run; raises DefaultUndefinedFault for missing defaults."""
+        if kwargs.get("execution_start_to_close_timeout") == "NONE":
+            raise SWFValidationException("executionStartToCloseTimeout cannot be NONE")
+        return LocalWorkflowExecution(self, domain, wf_type, workflow_id, **kwargs)
+
+    def add_execution(self, wfe: LocalWorkflowExecution) -> None:
+        """Index a built run as open and start it."""
+        name = wfe.domain.name
+        self._open[(name, wfe.workflow_id)] = wfe
+        self._runs[(name, wfe.workflow_id, wfe.run_id)] = wfe
+        self.open_by_domain.setdefault(name, {})[(wfe.workflow_id, wfe.run_id)] = wfe
+        wfe.start()
+
+    def index_closed(self, wfe: LocalWorkflowExecution) -> None:
+        name = wfe.domain.name
+        if self._open.get((name, wfe.workflow_id)) is wfe:
+            del self._open[(name, wfe.workflow_id)]
+        key = (wfe.workflow_id, wfe.run_id)
+        self.open_by_domain.get(name, {}).pop(key, None)
+        self.closed_by_domain.setdefault(name, {})[key] = wfe
+
+    # -- workflow API ---------------------------------------------------------------------
+    def start_workflow_execution(  # type: ignore[override]
+        self,
+        domain_name: str,
+        workflow_id: str,
+        workflow_name: str,
+        workflow_version: str,
+        tag_list: list[str] | None = None,
+        workflow_input: str | None = None,
+        **kwargs: Any,
+    ) -> LocalWorkflowExecution:
+        with self.lock:
+            domain = self._get_domain(domain_name)
+            wf_type = domain.get_type("workflow", workflow_name, workflow_version)
+            if wf_type.status == "DEPRECATED":
+                raise SWFTypeDeprecatedFault(wf_type)
+            if self.find_open(domain_name, workflow_id) is not None:
+                raise SWFWorkflowExecutionAlreadyStartedFault()
+            wfe = self.new_execution(
+                domain,
+                wf_type,  # type: ignore[arg-type]
+                workflow_id,
+                tag_list=tag_list,
+                workflow_input=workflow_input,
+                **kwargs,
+            )
+            self.add_execution(wfe)
+            return wfe
+
+    def describe_workflow_execution(
+        self, domain_name: str, run_id: str, workflow_id: str
+    ) -> LocalWorkflowExecution:
+        with self.lock:
+            return self.find_run(domain_name, workflow_id, run_id)
+
+    def get_history(
+        self,
+        domain_name: str,
+        run_id: str,
+        workflow_id: str,
+        maximum_page_size: int | None = None,
+        next_page_token: str | None = None,
+        reverse_order: bool = False,
+    ) -> dict[str, Any]:
+        with self.lock:
+            wfe = self.find_run(domain_name, workflow_id, run_id)
+            events, token = history_page(
+                wfe.history,
+                len(wfe.history),
+                maximum_page_size,
+                reverse_order,
+                next_page_token,
+            )
+        body: dict[str, Any] = {"events": events}
+        if token:
+            body["nextPageToken"] = token
+        return body
+
+    def signal_workflow_execution(
+        self,
+        domain_name: str,
+        signal_name: str,
+        workflow_id: str,
+        workflow_input: Any = None,
+        run_id: str | None = None,
+    ) -> None:
+        with self.lock:
+            self._require_open(domain_name, workflow_id, run_id).signal(signal_name, workflow_input)
+
+    def request_cancel_workflow_execution(
+        self, domain_name: str, workflow_id: str, run_id: str | None = None
+    ) -> None:
+        with self.lock:
+            self._require_open(domain_name, workflow_id, run_id).request_cancel()
+
+    def terminate_workflow_execution(
+        self,
+        domain_name: str,
+        workflow_id: str,
+        child_policy: Any = None,
+        details: Any = None,
+        reason: str | None = None,
+        run_id: str | None = None,
+    ) -> None:
+        with self.lock:
+            wfe = self._require_open(domain_name, workflow_id, run_id)
+            wfe.terminate(child_policy=child_policy, details=details, reason=reason)
+
+    # -- decision tasks -------------------------------------------------------------------
+    def poll_decision(
+        self,
+        domain_name: str,
+        task_list: str,
+        identity: str | None = None,
+        maximum_page_size: int | None = None,
+        next_page_token: str | None = None,
+        reverse_order: bool = False,
+    ) -> dict[str, Any]:
+        """A decision task with its first history page, or the empty answer after the wait."""
+        from flotod.localswf.events import decode_token
+
+        with self.lock:
+            self._get_domain(domain_name)
+            if next_page_token:
+                task_token = str(decode_token(next_page_token).get("task", ""))
+                task = self.tokens.get(task_token)
+                if not isinstance(task, LocalDecisionTask) or task.state != "STARTED":
+                    raise SWFUnknownResourceFault("decision task")
+                dt = task
+            else:
+                found = self.decision_lists.take(
+                    domain_name,
+                    task_list,
+                    lambda item: item.wfe.decision_task_live(item),
+                    self.poll_timeout,
+                    lambda: self.closing,
+                )
+                if found is None:
+                    return {"previousStartedEventId": 0, "startedEventId": 0}
+                dt = found
+                dt.wfe.start_decision(dt, identity)
+            wfe = dt.wfe
+            events, token = history_page(
+                wfe.history,
+                dt.history_limit,
+                maximum_page_size,
+                reverse_order,
+                next_page_token,
+                {"task": dt.task_token},
+            )
+            body: dict[str, Any] = {
+                "taskToken": dt.task_token,
+                "startedEventId": dt.started_event_id,
+                "previousStartedEventId": dt.previous_started_event_id or 0,
+                "workflowExecution": wfe.to_short_dict(),
+                "workflowType": wfe.workflow_type.to_short_dict(),
+                "events": events,
+            }
+        if token:
+            body["nextPageToken"] = token
+        return body
+
+    def _started_task(self, task_token: str, kind: type[Any]) -> Any:
+        task = self.tokens.get(task_token)
+        if not isinstance(task, kind) or task.state != "STARTED":
+            what = "decision task" if kind is LocalDecisionTask else "activity task"
+            raise SWFUnknownResourceFault(f"{what}, token = {task_token[:16]}")
+        return task
+
+    def respond_decision_task_completed(
+        self,
+        task_token: str,
+        decisions: list[dict[str, Any]] | None = None,
+        execution_context: str | None = None,
+    ) -> None:
+        with self.lock:
+            dt: LocalDecisionTask = self._started_task(task_token, LocalDecisionTask)
+            dt.wfe.complete_decision(dt, decisions or [], execution_context)
+
+    def count_pending_decision_tasks(self, domain_name: str, task_list: str) -> int:  # type: ignore[override]
+        with self.lock:
+            self._get_domain(domain_name)
+            return self.decision_lists.count(
+                domain_name, task_list, lambda item: item.wfe.decision_task_live(item)
+            )
+
+    # -- activity tasks -------------------------------------------------------------------
+    def poll_activity(
+        self, domain_name: str, task_list: str, identity: str | None = None
+    ) -> dict[str, Any]:
+        with self.lock:
+            self._get_domain(domain_name)
+            task = self.activity_lists.take(
+                domain_name, task_list, activities.is_live, self.poll_timeout, lambda: self.closing
+            )
+            if task is None:
+                return {"startedEventId": 0}
+            activities.start(task, identity)
+            return task.to_full_dict()
+
+    def count_pending_activity_tasks(self, domain_name: str, task_list: str) -> int:  # type: ignore[override]
+        with self.lock:
+            self._get_domain(domain_name)
+            return self.activity_lists.count(domain_name, task_list, activities.is_live)
+
+    def respond_activity_task_completed(self, task_token: str, result: Any = None) -> None:
+        with self.lock:
+            activities.complete(self._started_task(task_token, LocalActivityTask), result)
+
+    def respond_activity_task_failed(
+        self, task_token: str, reason: str | None = None, details: Any = None
+    ) -> None:
+        with self.lock:
+            activities.fail(self._started_task(task_token, LocalActivityTask), reason, details)
+
+    def respond_activity_task_canceled(self, task_token: str, details: Any = None) -> None:
+        with self.lock:
+            activities.canceled(self._started_task(task_token, LocalActivityTask), details)
+
+    def heartbeat(self, task_token: str, details: str | None = None) -> bool:
+        with self.lock:
+            return activities.heartbeat(self._started_task(task_token, LocalActivityTask), details)
+
+    def now(self) -> float:
+        return time.time()

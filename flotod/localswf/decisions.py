@@ -1,0 +1,352 @@
+"""What each decision of RespondDecisionTaskCompleted does, as SWF does it.
+
+A decision SWF would refuse for a reason of state (unknown type, id in use, new events
+since the task started) becomes the matching ``...Failed`` event and a new decision task,
+never an HTTP error and never a stuck workflow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from moto.swf.exceptions import SWFDefaultUndefinedFault
+from moto.swf.models.workflow_type import WorkflowType
+
+from flotod.localswf import activities
+from flotod.localswf.execution import ParentLink
+
+if TYPE_CHECKING:
+    from flotod.localswf.execution import LocalWorkflowExecution
+
+Handler = Callable[["LocalWorkflowExecution", int, dict[str, Any]], None]
+OPEN_TIMERS_LIMIT = 1000
+OPEN_CHILDREN_LIMIT = 1000
+
+
+def apply_decisions(
+    wfe: LocalWorkflowExecution, completed_event_id: int, decisions: list[dict[str, Any]]
+) -> None:
+    """Apply decisions in order; once the run is closed the rest are moot."""
+    for decision in decisions:
+        if not wfe.open:
+            return
+        kind = decision.get("decisionType", "")
+        key = kind[:1].lower() + kind[1:] + "DecisionAttributes"
+        handler = HANDLERS.get(kind)
+        if handler is not None:
+            handler(wfe, completed_event_id, decision.get(key) or {})
+
+
+def _closing_allowed(wfe: LocalWorkflowExecution, failed_event: str, event_id: int) -> bool:
+    """A close is refused while events the decider has not seen are waiting."""
+    if wfe.scheduled_dt is None:
+        return True
+    wfe.add_event(
+        failed_event, cause="UNHANDLED_DECISION", decision_task_completed_event_id=event_id
+    )
+    return False
+
+
+def _complete(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+    if _closing_allowed(wfe, "CompleteWorkflowExecutionFailed", event_id):
+        wfe.complete(event_id, attrs.get("result"))
+
+
+def _fail(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+    if _closing_allowed(wfe, "FailWorkflowExecutionFailed", event_id):
+        wfe.fail(event_id, attrs.get("details"), attrs.get("reason"))
+
+
+def _cancel(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+    if _closing_allowed(wfe, "CancelWorkflowExecutionFailed", event_id):
+        wfe.cancel(event_id, attrs.get("details"))
+
+
+def _continue_as_new(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+    if not _closing_allowed(wfe, "ContinueAsNewWorkflowExecutionFailed", event_id):
+        return
+    version = attrs.get("workflowTypeVersion") or wfe.workflow_type.version
+    wf_type = wfe.domain.get_type("workflow", wfe.workflow_type.name, version, ignore_empty=True)
+    if not isinstance(wf_type, WorkflowType) or wf_type.status == "DEPRECATED":
+        known = isinstance(wf_type, WorkflowType)
+        cause = "WORKFLOW_TYPE_DOES_NOT_EXIST" if not known else "WORKFLOW_TYPE_DEPRECATED"
+        wfe.add_event(
+            "ContinueAsNewWorkflowExecutionFailed",
+            cause=cause,
+            decision_task_completed_event_id=event_id,
+        )
+        wfe.schedule_decision_task()
+        return
+    new = wfe.backend.new_execution(
+        wfe.domain,
+        wf_type,
+        wfe.workflow_id,
+        workflow_input=attrs.get("input"),
+        tag_list=attrs.get("tagList", wfe.tag_list),
+        task_list=(attrs.get("taskList") or {}).get("name") or wfe.task_list,
+        execution_start_to_close_timeout=attrs.get("executionStartToCloseTimeout")
+        or wfe.execution_start_to_close_timeout,
+        task_start_to_close_timeout=attrs.get("taskStartToCloseTimeout")
+        or wfe.task_start_to_close_timeout,
+        child_policy=attrs.get("childPolicy") or wfe.child_policy,
+        task_priority=attrs.get("taskPriority", wfe.task_priority),
+        continued_execution_run_id=wfe.run_id,
+        parent_link=wfe.parent_link,
+    )
+    if wfe.parent_link is not None and wfe.parent_link.parent.open:
+        wfe.parent_link.parent.children[wfe.workflow_id] = new
+    wfe.close(
+        "CONTINUED_AS_NEW",
+        "WorkflowExecutionContinuedAsNew",
+        decision_task_completed_event_id=event_id,
+        new_execution_run_id=new.run_id,
+        input=new.input,
+        execution_start_to_close_timeout=new.execution_start_to_close_timeout,
+        task_list=new.task_list,
+        task_start_to_close_timeout=new.task_start_to_close_timeout,
+        child_policy=new.child_policy,
+        tag_list=new.tag_list or None,
+        task_priority=new.task_priority,
+        workflow_type=new.workflow_type,
+    )
+    wfe.backend.add_execution(new)
+
+
+def _record_marker(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+    wfe.add_event(
+        "MarkerRecorded",
+        marker_name=attrs.get("markerName"),
+        details=attrs.get("details"),
+        decision_task_completed_event_id=event_id,
+    )
+
+
+def _start_timer(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+    timer_id = attrs.get("timerId", "")
+    cause = None
+    if timer_id in wfe.open_timers:
+        cause = "TIMER_ID_ALREADY_IN_USE"
+    elif len(wfe.open_timers) >= OPEN_TIMERS_LIMIT:
+        cause = "OPEN_TIMERS_LIMIT_EXCEEDED"
+    if cause is not None:
+        wfe.add_event(
+            "StartTimerFailed",
+            timer_id=timer_id,
+            cause=cause,
+            decision_task_completed_event_id=event_id,
+        )
+        wfe.schedule_decision_task()
+        return
+    fire_after = attrs.get("startToFireTimeout", "0")
+    evt = wfe.add_event(
+        "TimerStarted",
+        timer_id=timer_id,
+        control=attrs.get("control"),
+        start_to_fire_timeout=fire_after,
+        decision_task_completed_event_id=event_id,
+    )
+    started = evt.event_id
+
+    def fire() -> None:
+        entry = wfe.open_timers.get(timer_id)
+        if not wfe.open or entry is None or entry[0] != started:
+            return
+        del wfe.open_timers[timer_id]
+        wfe.add_event("TimerFired", timer_id=timer_id, started_event_id=started)
+        wfe.schedule_decision_task()
+
+    deadline = wfe.backend.scheduler.call_later(float(fire_after), fire)
+    wfe.open_timers[timer_id] = (started, deadline)
+
+
+def _cancel_timer(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+    timer_id = attrs.get("timerId", "")
+    entry = wfe.open_timers.pop(timer_id, None)
+    if entry is None:
+        wfe.add_event(
+            "CancelTimerFailed",
+            timer_id=timer_id,
+            cause="TIMER_ID_UNKNOWN",
+            decision_task_completed_event_id=event_id,
+        )
+        wfe.schedule_decision_task()
+        return
+    entry[1].cancel()
+    wfe.add_event(
+        "TimerCanceled",
+        timer_id=timer_id,
+        started_event_id=entry[0],
+        decision_task_completed_event_id=event_id,
+    )
+
+
+def _start_child(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+    type_attrs = attrs.get("workflowType") or {}
+    name, version = type_attrs.get("name", ""), type_attrs.get("version", "")
+    child_id = attrs.get("workflowId", "")
+    task_list = (attrs.get("taskList") or {}).get("name")
+    evt = wfe.add_event(
+        "StartChildWorkflowExecutionInitiated",
+        workflow_id=child_id,
+        workflow_type={"name": name, "version": version},
+        control=attrs.get("control"),
+        input=attrs.get("input"),
+        execution_start_to_close_timeout=attrs.get("executionStartToCloseTimeout"),
+        task_list=task_list,
+        task_priority=attrs.get("taskPriority"),
+        decision_task_completed_event_id=event_id,
+        child_policy=attrs.get("childPolicy"),
+        task_start_to_close_timeout=attrs.get("taskStartToCloseTimeout"),
+        tag_list=attrs.get("tagList"),
+    )
+    initiated = evt.event_id
+
+    def failed(cause: str) -> None:
+        wfe.add_event(
+            "StartChildWorkflowExecutionFailed",
+            workflow_type={"name": name, "version": version},
+            cause=cause,
+            workflow_id=child_id,
+            initiated_event_id=initiated,
+            decision_task_completed_event_id=event_id,
+            control=attrs.get("control"),
+        )
+        wfe.schedule_decision_task()
+
+    wf_type = wfe.domain.get_type("workflow", name, version, ignore_empty=True)
+    if not isinstance(wf_type, WorkflowType):
+        return failed("WORKFLOW_TYPE_DOES_NOT_EXIST")
+    if wf_type.status == "DEPRECATED":
+        return failed("WORKFLOW_TYPE_DEPRECATED")
+    if wfe.backend.find_open(wfe.domain.name, child_id) is not None:
+        return failed("WORKFLOW_ALREADY_RUNNING")
+    if len(wfe.children) >= OPEN_CHILDREN_LIMIT:
+        return failed("OPEN_CHILDREN_LIMIT_EXCEEDED")
+    link = ParentLink(wfe, initiated)
+    try:
+        child = wfe.backend.new_execution(
+            wfe.domain,
+            wf_type,
+            child_id,
+            workflow_input=attrs.get("input"),
+            tag_list=attrs.get("tagList"),
+            task_list=task_list,
+            execution_start_to_close_timeout=attrs.get("executionStartToCloseTimeout"),
+            task_start_to_close_timeout=attrs.get("taskStartToCloseTimeout"),
+            child_policy=attrs.get("childPolicy"),
+            task_priority=attrs.get("taskPriority"),
+            parent_link=link,
+        )
+    except SWFDefaultUndefinedFault as exc:  # a default the type does not define
+        key = str(exc.message)
+        cause = {
+            "executionStartToCloseTimeout": "DEFAULT_EXECUTION_START_TO_CLOSE_TIMEOUT_UNDEFINED",
+            "taskList": "DEFAULT_TASK_LIST_UNDEFINED",
+            "taskStartToCloseTimeout": "DEFAULT_TASK_START_TO_CLOSE_TIMEOUT_UNDEFINED",
+            "childPolicy": "DEFAULT_CHILD_POLICY_UNDEFINED",
+        }.get(key, "OPERATION_NOT_PERMITTED")
+        return failed(cause)
+    wfe.children[child_id] = child
+    wfe.backend.add_execution(child)
+    started = wfe.add_event(
+        "ChildWorkflowExecutionStarted",
+        workflow_execution=child.to_short_dict(),
+        workflow_type=wf_type,
+        initiated_event_id=initiated,
+    )
+    link.started_event_id = started.event_id
+    wfe.schedule_decision_task()
+    return None
+
+
+def _signal_external(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+    target_id, run_id = attrs.get("workflowId", ""), attrs.get("runId")
+    evt = wfe.add_event(
+        "SignalExternalWorkflowExecutionInitiated",
+        workflow_id=target_id,
+        run_id=run_id,
+        signal_name=attrs.get("signalName"),
+        input=attrs.get("input"),
+        decision_task_completed_event_id=event_id,
+        control=attrs.get("control"),
+    )
+    target = wfe.backend.find_open(wfe.domain.name, target_id, run_id)
+    if target is None:
+        wfe.add_event(
+            "SignalExternalWorkflowExecutionFailed",
+            workflow_id=target_id,
+            run_id=run_id,
+            cause="UNKNOWN_EXTERNAL_WORKFLOW_EXECUTION",
+            initiated_event_id=evt.event_id,
+            decision_task_completed_event_id=event_id,
+            control=attrs.get("control"),
+        )
+    else:
+        target.signal(
+            attrs.get("signalName", ""), attrs.get("input"), wfe.to_short_dict(), evt.event_id
+        )
+        wfe.add_event(
+            "ExternalWorkflowExecutionSignaled",
+            workflow_execution=target.to_short_dict(),
+            initiated_event_id=evt.event_id,
+        )
+    wfe.schedule_decision_task()
+
+
+def _cancel_external(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+    target_id, run_id = attrs.get("workflowId", ""), attrs.get("runId")
+    evt = wfe.add_event(
+        "RequestCancelExternalWorkflowExecutionInitiated",
+        workflow_id=target_id,
+        run_id=run_id,
+        decision_task_completed_event_id=event_id,
+        control=attrs.get("control"),
+    )
+    target = wfe.backend.find_open(wfe.domain.name, target_id, run_id)
+    if target is None:
+        wfe.add_event(
+            "RequestCancelExternalWorkflowExecutionFailed",
+            workflow_id=target_id,
+            run_id=run_id,
+            cause="UNKNOWN_EXTERNAL_WORKFLOW_EXECUTION",
+            initiated_event_id=evt.event_id,
+            decision_task_completed_event_id=event_id,
+            control=attrs.get("control"),
+        )
+    else:
+        target.request_cancel(wfe.to_short_dict(), evt.event_id)
+        wfe.add_event(
+            "ExternalWorkflowExecutionCancelRequested",
+            workflow_execution=target.to_short_dict(),
+            initiated_event_id=evt.event_id,
+        )
+    wfe.schedule_decision_task()
+
+
+def _schedule_lambda(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+    wfe.add_event(
+        "ScheduleLambdaFunctionFailed",
+        id=attrs.get("id"),
+        name=attrs.get("name"),
+        cause="LAMBDA_SERVICE_NOT_AVAILABLE_IN_REGION",
+        decision_task_completed_event_id=event_id,
+    )
+    wfe.schedule_decision_task()
+
+
+HANDLERS: dict[str, Handler] = {
+    "CompleteWorkflowExecution": _complete,
+    "FailWorkflowExecution": _fail,
+    "CancelWorkflowExecution": _cancel,
+    "ContinueAsNewWorkflowExecution": _continue_as_new,
+    "ScheduleActivityTask": activities.schedule,
+    "RequestCancelActivityTask": activities.request_cancel,
+    "RecordMarker": _record_marker,
+    "StartTimer": _start_timer,
+    "CancelTimer": _cancel_timer,
+    "StartChildWorkflowExecution": _start_child,
+    "SignalExternalWorkflowExecution": _signal_external,
+    "RequestCancelExternalWorkflowExecution": _cancel_external,
+    "ScheduleLambdaFunction": _schedule_lambda,
+}

@@ -1,0 +1,126 @@
+"""The two ways to reach the embedded SWF: an in-process boto3 client and a threaded HTTP
+server speaking SWF's JSON protocol (``X-Amz-Target: SimpleWorkflowService.<Operation>``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import boto3
+from botocore.awsrequest import AWSResponse, HTTPHeaders
+from botocore.config import Config
+
+from flotod.localswf.backend import LocalSWFBackend
+from flotod.localswf.responses import dispatch
+
+log = logging.getLogger(__name__)
+TARGET_PREFIX = "SimpleWorkflowService."
+FAKE_ENDPOINT = "https://swf.us-east-1.amazonaws.com"
+
+
+class _RawBody:
+    """The minimal raw stream botocore reads a response body from."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._body
+
+    def read(self, *_: Any) -> bytes:
+        return self._body
+
+
+def _operation(headers: Any) -> str:
+    target = headers.get("X-Amz-Target") or b""
+    if isinstance(target, bytes):
+        target = target.decode()
+    return str(target).removeprefix(TARGET_PREFIX)
+
+
+def client(backend: LocalSWFBackend, region_name: str = "us-east-1") -> Any:
+    """A boto3 SWF client answered by ``backend`` in this process: no socket is opened."""
+    swf = boto3.session.Session().client(
+        "swf",
+        region_name=region_name,
+        endpoint_url=FAKE_ENDPOINT,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        config=Config(read_timeout=70, retries={"max_attempts": 0}),
+    )
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        body = request.body or b""
+        if isinstance(body, str):
+            body = body.encode()
+        status, out = dispatch(backend, _operation(request.headers), body)
+        headers = HTTPHeaders()
+        headers["Content-Type"] = "application/x-amz-json-1.0"
+        return AWSResponse(request.url, status, headers, _RawBody(out))
+
+    swf.meta.events.register("before-send.swf", answer)  # type: ignore[arg-type]
+    return swf
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: LocalSWFServer
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        operation = _operation(self.headers)
+        started = time.monotonic()
+        status, out = dispatch(self.server.backend, operation, body)
+        if log.isEnabledFor(logging.DEBUG):
+            code = json.loads(out).get("__type", "") if status != 200 else ""
+            log.debug(
+                "call operation=%s status=%d error=%s ms=%.1f",
+                operation,
+                status,
+                code,
+                (time.monotonic() - started) * 1000,
+            )
+        self.send_response(status)
+        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self.send_header("Content-Length", str(len(out)))
+        self.send_header("x-amzn-RequestId", "local")
+        self.end_headers()
+        self.wfile.write(out)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Calls are logged once, by do_POST; the stdlib access log stays quiet."""
+
+
+class LocalSWFServer(ThreadingHTTPServer):
+    """A threaded HTTP server: each call (a long poll too) gets its own thread."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, backend: LocalSWFBackend, host: str = "127.0.0.1", port: int = 0):
+        self.backend = backend
+        super().__init__((host, port), _Handler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        return f"http://{name}:{port}"
+
+    def start_in_thread(self) -> threading.Thread:
+        thread = threading.Thread(target=self.serve_forever, name="localswf-http", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        """Release waiting polls, stop accepting, close the socket."""
+        self.backend.close()
+        self.shutdown()
+        self.server_close()
