@@ -1,0 +1,135 @@
+"""The ``flotod`` command: one argparse subcommand per tool.
+
+Each subcommand is a ``(name, add_arguments, run)`` entry in :data:`COMMANDS`; a new tool adds
+its entry there and nothing else changes. ``run`` returns the process exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from types import FrameType
+
+from flotod import __version__
+from flotod.errors import EX_OK, EX_UNAVAILABLE, EX_USAGE, FlotodError
+
+AddArguments = Callable[[argparse.ArgumentParser], None]
+Run = Callable[[argparse.Namespace], int]
+
+LOCAL_SWF_HELP = (
+    "Run the embedded SWF endpoint (moto, extended) in the foreground: a development and test "
+    "tool. State lives in memory only and is gone when it stops. Point boto3 or any flotod "
+    "service at the printed URL with endpoint_url."
+)
+
+
+def _local_swf_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: loopback only)"
+    )
+    parser.add_argument("--port", type=int, default=4566, help="TCP port (0 picks a free one)")
+    parser.add_argument(
+        "--poll-timeout",
+        type=float,
+        default=60.0,
+        help="seconds a poll waits for a task before returning empty (SWF: 60)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="debug logs every call",
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _run_local_swf(args: argparse.Namespace) -> int:
+    from flotod.localswf import make_backend, make_server
+
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    log = logging.getLogger("flotod.localswf")
+    if args.poll_timeout <= 0:
+        print("flotod local-swf: --poll-timeout must be positive", file=sys.stderr)
+        return EX_USAGE
+    if not _is_loopback(args.host):
+        log.warning(
+            "listening on non-loopback address %s: anyone who can reach it controls every "
+            "workflow (no authentication)",
+            args.host,
+        )
+    backend = make_backend(poll_timeout=args.poll_timeout)
+    try:
+        server = make_server(backend, args.host, args.port)
+    except OSError as exc:
+        backend.close()
+        print(f"flotod local-swf: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return EX_UNAVAILABLE
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()  # only record it; the main loop stops the server
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    server.start_in_thread()
+    print(server.url, flush=True)
+    log.info("embedded SWF listening url=%s poll_timeout=%s", server.url, args.poll_timeout)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    log.info("embedded SWF stopped")
+    return EX_OK
+
+
+COMMANDS: list[tuple[str, str, AddArguments, Run]] = [
+    ("local-swf", LOCAL_SWF_HELP, _local_swf_arguments, _run_local_swf),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="flotod", description="flotod command-line tools")
+    parser.add_argument("--version", action="version", version=f"flotod {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, help_text, add_arguments, run in COMMANDS:
+        command = sub.add_parser(name, help=help_text.split(":")[0], description=help_text)
+        add_arguments(command)
+        command.set_defaults(run=run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run: Run | None = getattr(args, "run", None)
+    if run is None:
+        parser.print_help(sys.stderr)
+        return EX_USAGE
+    try:
+        return run(args)
+    except FlotodError as exc:
+        print(f"flotod {args.command}: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
