@@ -12,12 +12,20 @@ from typing import Any
 
 from flotod.errors import AlreadyExistsError, ValidationError
 from flotod.swf.limits import MAX_DATA, MAX_REASON, clip, encode_input
+from flotod.swf.retry import RetryPolicy
 
 
 class SwfApi:
     """Mixin: the management calls, given a ``call(operation, **params)`` method."""
 
-    def call(self, operation: str, *, poll: bool = False, **params: Any) -> dict[str, Any]:
+    def call(
+        self,
+        operation: str,
+        *,
+        poll: bool = False,
+        retry: RetryPolicy | None = None,
+        **params: Any,
+    ) -> dict[str, Any]:
         raise NotImplementedError
 
     def _pages(
@@ -26,9 +34,8 @@ class SwfApi:
         """Every item under ``key`` across all pages (SWF's nextPageToken)."""
         token: str | None = None
         while True:
-            page = self.call(
-                operation, poll=poll, **params, **({"nextPageToken": token} if token else {})
-            )
+            extra: dict[str, Any] = {"nextPageToken": token} if token else {}
+            page = self.call(operation, poll=poll, **params, **extra)
             yield from page.get(key, [])
             token = page.get("nextPageToken")
             if not token:

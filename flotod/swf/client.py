@@ -160,12 +160,20 @@ class SwfClient(SwfApi):
 
     # -- transport ---------------------------------------------------------------------------
 
-    def call(self, operation: str, *, poll: bool = False, **params: Any) -> dict[str, Any]:
+    def call(
+        self,
+        operation: str,
+        *,
+        poll: bool = False,
+        retry: RetryPolicy | None = None,
+        **params: Any,
+    ) -> dict[str, Any]:
         """Call one SWF operation (snake_case name) with retries; raise flotod's errors.
 
         A read timeout is retried except on polls: there it is returned to the caller at once,
         so a poll loop gets to check its stop flag instead of waiting through more polls.
         """
+        policy = retry or self.retry
         method: Callable[..., dict[str, Any]] = getattr(self._client, operation)
         attempt = 0
         while True:
@@ -185,9 +193,9 @@ class SwfClient(SwfApi):
                 cause = exc
             except _CREDENTIAL_ERRORS as exc:
                 raise AccessDeniedError(f"{operation}: {exc}", operation=operation) from exc
-            if not isinstance(error, TransientSwfError) or attempt >= self.retry.max_attempts:
+            if not isinstance(error, TransientSwfError) or attempt >= policy.max_attempts:
                 raise error from cause
-            delay = self.retry.delay(attempt)
+            delay = policy.delay(attempt)
             log.warning(
                 "swf.retry",
                 operation=operation,
@@ -196,7 +204,7 @@ class SwfClient(SwfApi):
                 error=str(error),
                 delay_seconds=round(delay, 3),
             )
-            self.retry.sleep(delay)
+            policy.sleep(delay)
 
     # -- polls and responses -----------------------------------------------------------------
 
@@ -229,14 +237,16 @@ class SwfClient(SwfApi):
             previous_started_event_id=int(first.get("previousStartedEventId") or 0),
         )
 
-    def poll_for_activity_task(self, domain: str, task_list: str) -> ActivityTask | None:
+    def poll_for_activity_task(
+        self, domain: str, task_list: str, *, identity: str | None = None
+    ) -> ActivityTask | None:
         """One activity task, or None when the long poll ended empty."""
         data = self.call(
             "poll_for_activity_task",
             poll=True,
             domain=domain,
             taskList={"name": task_list},
-            identity=self.identity,
+            identity=clip(identity or self.identity, MAX_IDENTITY),
         )
         if not data.get("taskToken"):
             return None
@@ -279,9 +289,15 @@ class SwfClient(SwfApi):
             "respond_activity_task_canceled", taskToken=token, details=clip(details, MAX_DATA)
         )
 
-    def record_activity_task_heartbeat(self, token: str, details: str | None = None) -> bool:
-        """Send a heartbeat; True when SWF asks the activity to cancel."""
+    def record_activity_task_heartbeat(
+        self, token: str, details: str | None = None, *, retry: RetryPolicy | None = None
+    ) -> bool:
+        """Send a heartbeat; True when SWF asks the activity to cancel.
+
+        ``retry`` lets a heartbeat loop retry briefly instead of stalling every other beat.
+        """
         params: dict[str, Any] = {"taskToken": token}
         if details:
             params["details"] = clip(details, MAX_HEARTBEAT_DETAILS)
-        return bool(self.call("record_activity_task_heartbeat", **params).get("cancelRequested"))
+        answer = self.call("record_activity_task_heartbeat", retry=retry, **params)
+        return bool(answer.get("cancelRequested"))

@@ -1,0 +1,90 @@
+"""Activities the worker tests run; module-level so the process executor can import them."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from flotod.specs import ActivityTask
+from flotod.worker import Registry, activity, current_task, generator
+
+REGISTRY = Registry()
+
+
+@activity("echo", "1", registry=REGISTRY)
+def echo(context: Any) -> Any:
+    return context
+
+
+@activity("value", "1", registry=REGISTRY)
+def value(context: Any) -> Any:
+    return context["value"]
+
+
+@activity("no_context", "1", registry=REGISTRY)
+def no_context() -> str:
+    return "ran without context"
+
+
+@activity("boom", "1", registry=REGISTRY)
+def boom(context: Any) -> None:
+    raise KeyError(f"missing {context!r}")
+
+
+@activity("unserializable", "1", registry=REGISTRY)
+def unserializable() -> object:
+    return {"when": object()}
+
+
+@activity("huge", "1", registry=REGISTRY)
+def huge() -> str:
+    return "x" * 40_000
+
+
+@generator("gen", "1", registry=REGISTRY)
+def gen(context: Any) -> list[ActivityTask]:
+    return [ActivityTask("value", "1", input={"value": d}) for d in context["days"]]
+
+
+@generator("gen_bad", "1", registry=REGISTRY)
+def gen_bad() -> str:
+    return "not tasks"
+
+
+@activity("whoami", "1", registry=REGISTRY)
+def whoami() -> dict[str, Any]:
+    task = current_task()
+    return {
+        "workflow_id": task.workflow_id,
+        "run_id": task.run_id,
+        "activity_id": task.activity_id,
+        "attempt": task.attempt,
+        "pid": os.getpid(),
+    }
+
+
+@activity("sleep", "1", registry=REGISTRY)
+def sleep(context: Any) -> str:
+    time.sleep(context["seconds"])
+    return "slept"
+
+
+@activity("progress", "1", registry=REGISTRY)
+def progress(context: Any) -> str:
+    """Reports progress until cancelled (or ``steps`` are done); stops promptly on cancel."""
+    task = current_task()
+    for step in range(context["steps"]):
+        task.heartbeat({"step": step, "pid": os.getpid()})
+        if task.cancel_requested:
+            return f"stopped at {step}"
+        time.sleep(context.get("pause", 0.05))
+    return "all done"
+
+
+@activity("stubborn", "1", registry=REGISTRY)
+def stubborn(context: Any) -> str:
+    """Ignores cancellation: only the process executor can end it early."""
+    current_task().heartbeat("working")
+    time.sleep(context["seconds"])
+    return "finished anyway"

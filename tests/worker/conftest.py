@@ -1,0 +1,21 @@
+"""The worker's tests run against the embedded SWF (both transports, via tests/conftest.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from flotod.swf import RetryPolicy, SwfClient
+
+from .helpers import Scheduler
+
+
+@pytest.fixture
+def swf(swf_client: Any) -> SwfClient:
+    return SwfClient.from_boto(swf_client, retry=RetryPolicy(base_seconds=0.01, cap_seconds=0.05))
+
+
+@pytest.fixture
+def scheduler(swf: SwfClient, unique_domain: str) -> Scheduler:
+    return Scheduler(swf, unique_domain)

@@ -1,0 +1,121 @@
+"""Workflows whose only job is to schedule activities for the worker under test."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flotod.swf import SwfClient
+from flotod.worker import ActivityWorker
+
+DECIDE = "decide"
+WORK = "work"
+
+
+def attrs(event: dict[str, Any]) -> dict[str, Any]:
+    kind = event["eventType"]
+    value: dict[str, Any] = event[kind[0].lower() + kind[1:] + "EventAttributes"]
+    return value
+
+
+class Scheduler:
+    """Starts one workflow and schedules activities in it, as a decider would."""
+
+    def __init__(self, swf: SwfClient, domain: str, workflow_id: str = "wf") -> None:
+        self.swf = swf
+        self.domain = domain
+        swf.register_domain(domain, retention_days=1)
+        swf.register_workflow_type(domain, "wf", "1", task_list=DECIDE, task_start_to_close=300)
+        self.workflow_id = workflow_id
+        self.run_id = swf.start_workflow_execution(domain, workflow_id, "wf", "1")
+
+    def schedule(self, *activities: tuple[str, str, str, Any], heartbeat: int = 300) -> None:
+        """Schedule (activity_id, name, version, input); input None = none, str as is, else JSON."""
+        decision = self.swf.poll_for_decision_task(self.domain, DECIDE)
+        assert decision is not None, "expected a decision task"
+        decisions = []
+        for activity_id, name, version, value in activities:
+            self.swf.register_activity_type(self.domain, name, version, task_list=WORK)
+            body: dict[str, Any] = {
+                "activityId": activity_id,
+                "activityType": {"name": name, "version": version},
+                "taskList": {"name": WORK},
+                "heartbeatTimeout": str(heartbeat),
+            }
+            if value is not None:
+                body["input"] = value if isinstance(value, str) else json.dumps(value)
+            decisions.append(
+                {
+                    "decisionType": "ScheduleActivityTask",
+                    "scheduleActivityTaskDecisionAttributes": body,
+                }
+            )
+        self.swf.respond_decision_task_completed(decision.task_token, decisions)
+
+    def events(self) -> list[dict[str, Any]]:
+        return self.swf.get_workflow_execution_history(self.domain, self.workflow_id, self.run_id)
+
+    def closed(self) -> dict[str, dict[str, Any]]:
+        """activity id -> {"type": closing event type, **its attributes} for closed activities."""
+        events = self.events()
+        ids = {
+            e["eventId"]: attrs(e)["activityId"]
+            for e in events
+            if e["eventType"] == "ActivityTaskScheduled"
+        }
+        out: dict[str, dict[str, Any]] = {}
+        for e in events:
+            kind = e["eventType"]
+            if kind in (
+                "ActivityTaskCompleted",
+                "ActivityTaskFailed",
+                "ActivityTaskCanceled",
+                "ActivityTaskTimedOut",
+            ):
+                a = attrs(e)
+                out[ids[a["scheduledEventId"]]] = {"type": kind, **a}
+        return out
+
+    def wait_closed(self, count: int, timeout: float = 20.0) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = wait_for(
+            lambda: (c := self.closed()) and len(c) >= count and c, timeout
+        )
+        return found
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
+
+
+@contextmanager
+def running(worker: ActivityWorker, now: bool = False) -> Iterator[threading.Thread]:
+    """Run ``worker`` in a thread; stop it (gracefully unless ``now``) and join on exit."""
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            worker.run()
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    try:
+        yield thread
+    finally:
+        worker.stop(now=now)
+        thread.join(30)
+        assert not thread.is_alive(), "worker did not stop"
+    if errors:
+        raise errors[0]
