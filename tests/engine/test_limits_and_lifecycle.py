@@ -252,3 +252,14 @@ def test_dynamic_decider_refuses_missing_or_malformed_lists() -> None:
         assert closes_workflow(decisions)
         assert attrs(decisions[0])["reason"] == reason, text
         assert "activity_tasks" in attrs(decisions[0])["details"] or reason.endswith("input")
+
+
+def test_never_raises_on_a_broken_history() -> None:
+    spec = make_spec(ActivityTask("a", "1", activity_id="A"))
+    orphan = [{"eventId": 1, "eventType": "ActivityTaskCompleted"}]
+    assert attrs(decide(orphan, spec)[0])["reason"] == "history_mismatch"
+    garbage: list[dict[str, object]] = [{"no": "event type"}]
+    decisions = decide(garbage, spec)
+    assert kinds(decisions) == ["FailWorkflowExecution"]
+    assert attrs(decisions[0])["reason"] == "decider_error"
+    assert "KeyError" in attrs(decisions[0])["details"]
