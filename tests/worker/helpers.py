@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flotod.swf import SwfClient
+from flotod.errors import TransientSwfError
+from flotod.swf import RetryPolicy, SwfClient
 from flotod.worker import ActivityWorker
 
 DECIDE = "decide"
@@ -119,3 +120,54 @@ def running(worker: ActivityWorker, now: bool = False) -> Iterator[threading.Thr
         assert not thread.is_alive(), "worker did not stop"
     if errors:
         raise errors[0]
+
+
+class FaultyClient(SwfClient):
+    """The real client, plus a record of heartbeats and injected transient faults.
+
+    ``faults[name]`` is how many of the next calls to method ``name`` raise TransientSwfError
+    before reaching SWF: throttling that outlasted the client's own retries.
+    """
+
+    def __init__(self, inner: SwfClient) -> None:
+        super().__init__(boto_client=inner.boto_client, retry=inner.retry, identity="faulty")
+        self.faults: dict[str, int] = {}
+        self.beats: list[str | None] = []
+
+    def _maybe_fail(self, name: str) -> None:
+        if self.faults.get(name, 0) > 0:
+            self.faults[name] -= 1
+            raise TransientSwfError(f"{name}: Rate exceeded", code="ThrottlingException")
+
+    def record_activity_task_heartbeat(
+        self, token: str, details: str | None = None, *, retry: RetryPolicy | None = None
+    ) -> bool:
+        self._maybe_fail("record_activity_task_heartbeat")
+        self.beats.append(details)
+        return super().record_activity_task_heartbeat(token, details, retry=retry)
+
+    def respond_activity_task_completed(self, token: str, result: str | None) -> None:
+        self._maybe_fail("respond_activity_task_completed")
+        super().respond_activity_task_completed(token, result)
+
+
+def started_but_open(scheduler: Scheduler) -> list[int]:
+    """Scheduled event ids of activities that started and never closed: lost work."""
+    events = scheduler.events()
+    started = {
+        attrs(e)["scheduledEventId"] for e in events if e["eventType"] == "ActivityTaskStarted"
+    }
+    closed = {
+        attrs(e)["scheduledEventId"]
+        for e in events
+        if e["eventType"].startswith("ActivityTask")
+        and "scheduledEventId" in attrs(e)
+        and e["eventType"] != "ActivityTaskStarted"
+    }
+    return sorted(started - closed)
+
+
+def wait_started(scheduler: Scheduler, count: int = 1) -> None:
+    wait_for(
+        lambda: sum(e["eventType"] == "ActivityTaskStarted" for e in scheduler.events()) >= count
+    )
