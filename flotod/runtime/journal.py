@@ -8,6 +8,7 @@ payload too big for one datagram goes through a sealed memfd passed with SCM_RIG
 
 from __future__ import annotations
 
+import array
 import contextlib
 import errno
 import fcntl
@@ -102,7 +103,9 @@ class JournalSender:
             os.write(fd, payload)
             seals = fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE | fcntl.F_SEAL_SEAL
             fcntl.fcntl(fd, fcntl.F_ADD_SEALS, seals)
-            socket.send_fds(self._sock(), [b""], [fd], 0, self.path)
+            # socket.send_fds drops its address argument on 3.11: call sendmsg directly.
+            rights = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd]))]
+            self._sock().sendmsg([], rights, 0, self.path)
         except OSError:
             return False
         finally:

@@ -125,9 +125,11 @@ class _Sink:
         if self.journal is not None:
             if self.journal.send(journal_fields(event, self.identifier)):
                 return
-            line = render_logfmt(event)
-            if self.prefix_priority:
-                line = f"<{PRIORITIES.get(str(event.get('level')), 6)}>{line}"
+            if self.prefix_priority:  # journald stamps the time itself
+                priority = PRIORITIES.get(str(event.get("level")), 6)
+                line = f"<{priority}>{render_logfmt(event)}"
+            else:
+                line = render_logfmt(_add_timestamp(None, "", event))
         elif self.format == "json":
             line = render_json(event)
         else:
