@@ -105,7 +105,8 @@ def journal_fields(event: EventDict, identifier: str) -> dict[str, str]:
     for key, value in rest.items():
         name = field_name(key)
         if name is not None and name not in fields:
-            fields[name] = value if isinstance(value, str) else _logfmt_value(value).strip('"')
+            text = value if isinstance(value, str) else json.dumps(value, default=str)
+            fields[name] = text
     return fields
 
 

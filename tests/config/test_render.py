@@ -69,3 +69,13 @@ def test_reference_lists_every_setting_once_with_reload_and_secret() -> None:
     assert "Secret." in secret
     task_list = next(r for r in rows if r.startswith("| `task_list` |"))
     assert "| required | no |" in task_list
+
+
+def test_python_m_flotod_config_prints_the_reference() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "flotod.config"], capture_output=True, text=True, check=True
+    )
+    assert done.stdout == reference_markdown()

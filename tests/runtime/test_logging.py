@@ -145,14 +145,19 @@ def test_journal_native_fields_on_the_wire(datagrams: Datagrams) -> None:
     )
     assert chosen == "journal"
     structlog.contextvars.bind_contextvars(workflow_id="abc", run_id="r1", task_list="video")
-    structlog.get_logger().warning("activity.heartbeat_late", activity_id="act-1", attempt=2)
+    structlog.get_logger().warning(
+        "activity.heartbeat_late", activity_id="act-1", attempt=2, tags=["a b", 'q"'], ok=True
+    )
     fields = parse_journal(datagrams.recv())
     event, *pairs = fields["MESSAGE"].split(b" ")
     assert event == b"activity.heartbeat_late"
     # bound context comes in the order its variables were first created: compare as a set
-    assert sorted(pairs) == sorted(
-        [b"activity_id=act-1", b"attempt=2", b"workflow_id=abc", b"run_id=r1", b"task_list=video"]
-    )
+    assert b" ".join(pairs).startswith(b'activity_id=act-1 attempt=2 tags="[\\"a b\\", ')
+    assert {p for p in pairs if p.startswith((b"workflow_id", b"run_id", b"task_list"))} == {
+        b"workflow_id=abc",
+        b"run_id=r1",
+        b"task_list=video",
+    }
     assert fields["PRIORITY"] == b"4"
     assert fields["SYSLOG_IDENTIFIER"] == b"flotod-worker"
     assert fields["EVENT"] == b"activity.heartbeat_late"
@@ -161,6 +166,8 @@ def test_journal_native_fields_on_the_wire(datagrams: Datagrams) -> None:
     assert fields["ACTIVITY_ID"] == b"act-1"
     assert fields["TASK_LIST"] == b"video"
     assert fields["ATTEMPT"] == b"2"
+    assert json.loads(fields["TAGS"]) == ["a b", 'q"']
+    assert fields["OK"] == b"true"
     assert all(re.fullmatch(r"[A-Z][A-Z0-9_]*", name) for name in fields)
     assert stream.getvalue() == ""
 
