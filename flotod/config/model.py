@@ -45,6 +45,8 @@ class DeciderConfig:
     spec_object: str = ""
     dynamic: bool = False
     default_activity_task_list: str = ""
+    workflow_type_name: str = ""
+    workflow_type_version: str = "v1"
     drain_timeout_seconds: int = 90
     # The loaded workflow logic; None for a dynamic decider.
     spec: DeciderSpec | None = field(default=None, compare=True, repr=False)
@@ -57,6 +59,7 @@ class WorkerConfig:
     concurrency: int = 10
     heartbeat_seconds: int = 90
     executor: str = "thread"
+    register_activity_types: bool = True
     drain_timeout_seconds: int = 300
 
 
@@ -65,6 +68,8 @@ class DaemonConfig:
     task_list: str = "flotod_daemon"
     workflow_id: str = "flotod_daemon"
     max_children: int = 100
+    continue_after_events: int = 5000
+    child_execution_timeout_seconds: int = 7 * 86_400
     drain_timeout_seconds: int = 90
 
 

@@ -253,6 +253,21 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Dynamic deciders only: the task list of activities that name none.",
     ),
+    Setting(
+        "decider",
+        "workflow_type_name",
+        Text(),
+        "",
+        'Workflow type registered at start (idempotent), with task_list as its default; "" '
+        "registers none.",
+    ),
+    Setting(
+        "decider",
+        "workflow_type_version",
+        Text(allow_empty=False, max_length=64),
+        "v1",
+        "Version of workflow_type_name.",
+    ),
     Setting("decider", "drain_timeout_seconds", _DRAIN, 90, _DRAIN_HELP, reloadable=True),
     # [worker.NAME]
     Setting("worker", "task_list", Text(allow_empty=False), REQUIRED, "Activity task list."),
@@ -285,6 +300,14 @@ SETTINGS: tuple[Setting, ...] = (
         "thread",
         "Where activities run: a thread pool or a process pool.",
     ),
+    Setting(
+        "worker",
+        "register_activity_types",
+        Boolean(),
+        True,
+        "Register the served activity types at start (idempotent), with task_list as their "
+        "default task list and timeouts that suit heartbeat_seconds.",
+    ),
     Setting("worker", "drain_timeout_seconds", _DRAIN, 300, _DRAIN_HELP, reloadable=True),
     # [daemon.NAME]
     Setting(
@@ -307,6 +330,23 @@ SETTINGS: tuple[Setting, ...] = (
         Integer(1, 1000),
         100,
         "Child workflows open at once (SWF allows 1000 per execution).",
+        reloadable=True,
+    ),
+    Setting(
+        "daemon",
+        "continue_after_events",
+        Integer(100, 20_000),
+        5000,
+        "The daemon workflow continues as new once its history holds this many events, "
+        "carrying waiting signals and running children (SWF's hard limit is 25,000).",
+        reloadable=True,
+    ),
+    Setting(
+        "daemon",
+        "child_execution_timeout_seconds",
+        Integer(60, 365 * 86_400),
+        7 * 86_400,
+        "executionStartToCloseTimeout of each child workflow the daemon starts.",
         reloadable=True,
     ),
     Setting("daemon", "drain_timeout_seconds", _DRAIN, 90, _DRAIN_HELP, reloadable=True),

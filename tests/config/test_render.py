@@ -29,6 +29,8 @@ def test_print_config_is_loadable_toml_with_secrets_masked(write: Write, confdir
         "task_list": "flotod_daemon",
         "workflow_id": 'with "quotes"',
         "max_children": 12,
+        "continue_after_events": 5000,
+        "child_execution_timeout_seconds": 604800,
         "drain_timeout_seconds": 90,
     }
     # Every declared shared setting is shown, defaults included.
