@@ -2,13 +2,14 @@
 
 Public API: :func:`load_config`, :func:`add_config_arguments` + :func:`resolve_config` for
 the services' command lines, :func:`reload_config` for SIGHUP, :func:`print_config` and
-:func:`reference_markdown` for people, :data:`SETTINGS` for the declarations themselves.
+:func:`reference_markdown` for people, :func:`list_instances` to check a whole host,
+:data:`SETTINGS` for the declarations themselves.
 """
 
 from __future__ import annotations
 
 from flotod.config.cli import add_config_arguments, resolve_config
-from flotod.config.loader import DEFAULT_CONFIG_PATH, load_config
+from flotod.config.loader import DEFAULT_CONFIG_PATH, list_instances, load_config
 from flotod.config.model import (
     DaemonConfig,
     DeciderConfig,
@@ -37,6 +38,7 @@ __all__ = [
     "WorkerConfig",
     "add_config_arguments",
     "diff_configs",
+    "list_instances",
     "load_config",
     "print_config",
     "reference_markdown",

@@ -144,3 +144,12 @@ def load_config(path: str | Path, kind: str, instance: str | None = None) -> Ser
         path=config_path,
         files=tuple(raw.files),
     )
+
+
+def list_instances(path: str | Path) -> dict[str, list[str]]:
+    """The instance names of every kind, e.g. for a "check every service on this host" command
+    that then calls :func:`load_config` for each. Raises ConfigError if the files don't parse."""
+    raw = read_config(Path(path))
+    if raw.unreadable or not raw.files:
+        raise ConfigError(raw.problems)
+    return {kind: sorted(raw.instances.get(kind, {})) for kind in KINDS}

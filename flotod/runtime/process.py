@@ -78,6 +78,8 @@ def start_process(
 
     Raises ConfigError (exit 78) when ``daemon`` is asked for under systemd.
     """
+    if (pidfile or log_file) and not daemon:
+        raise ConfigError("--pidfile and --log-file only apply with --daemonize")
     handle = daemonize(pidfile, log_file) if daemon else None
     configure_logging(
         config.logging.level, config.logging.format, log_stream, identifier=identifier

@@ -12,6 +12,7 @@ from flotod.config import (
     DeciderConfig,
     ServiceConfig,
     WorkerConfig,
+    list_instances,
     load_config,
 )
 from flotod.errors import ConfigError
@@ -155,3 +156,11 @@ def test_kind_must_be_known(write: Write) -> None:
         load_config(write("x.toml", "[daemon.main]\n"), "poller")
     with pytest.raises(ConfigError):
         load_config(write("y.toml", "[daemon.main]\n"), "worker")
+
+
+def test_list_instances_of_every_kind(write: Write, confdir: Path) -> None:
+    write("a.toml", "[daemon.main]\n[worker.b]\n[worker.a]\n")
+    assert list_instances(confdir) == {"decider": [], "worker": ["a", "b"], "daemon": ["main"]}
+    write("broken.toml", "[worker.c\n")
+    with pytest.raises(ConfigError, match="TOML syntax error"):
+        list_instances(confdir)
