@@ -116,6 +116,8 @@ class SwfClient(SwfApi):
         *,
         retry: RetryPolicy | None = None,
         identity: str | None = None,
+        access_key_id: str | None = None,
+        secret_access_key: str | None = None,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         read_timeout: float = DEFAULT_READ_TIMEOUT,
         max_pool_connections: int = 20,
@@ -133,7 +135,11 @@ class SwfClient(SwfApi):
                 max_pool_connections=max_pool_connections,
             )
             try:
-                session = boto3.session.Session(profile_name=profile or None)
+                session = boto3.session.Session(
+                    profile_name=profile or None,
+                    aws_access_key_id=access_key_id or None,
+                    aws_secret_access_key=secret_access_key or None,
+                )
                 boto_client = session.client(
                     "swf",
                     endpoint_url=endpoint_url or None,

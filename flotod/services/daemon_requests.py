@@ -1,0 +1,192 @@
+"""What a ``startChildWorkflowExecution`` signal asks for, and the child's own input.
+
+A signal is validated once, here, into a :class:`ChildRequest`; anything wrong becomes a
+:class:`Rejected` reason the daemon records in its history. The child workflow carries its spec
+in its own input (:func:`child_input`), so any daemon process can decide for it later
+(:func:`read_child_input`). Pure functions: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from flotod.engine.decisions import MAX_ID, MAX_PAYLOAD, to_json
+from flotod.errors import SpecError
+from flotod.specs import DeciderSpec, decider_spec_from_dict, to_jsonable
+
+START_SIGNAL = "startChildWorkflowExecution"
+CLOSED_SIGNAL = "flotod.childClosed"
+REJECTED_MARKER = "flotod.rejectedSignal"
+DAEMON_TYPE = ("flotod_daemon", "v1")
+CHILD_TYPE = ("flotod_daemon_child", "v1")
+_CHILD_KEY = "flotod_daemon_child"
+
+
+class Rejected(ValueError):
+    """A signal the daemon cannot act on; the message is the reason recorded in its marker."""
+
+
+@dataclass(frozen=True)
+class ChildRequest:
+    """A validated request: the spec in flotod's JSON form, the child's input, an optional id."""
+
+    spec: dict[str, Any]
+    input: Any
+    has_input: bool
+    workflow_id: str | None
+
+    def to_carried(self) -> dict[str, Any]:
+        """The form kept in a continued daemon run's input."""
+        out: dict[str, Any] = {"decider_spec": self.spec}
+        if self.has_input:
+            out["input"] = self.input
+        if self.workflow_id is not None:
+            out["workflow_id"] = self.workflow_id
+        return out
+
+
+def _spec_value(raw: Any) -> Any:
+    if isinstance(raw, str):
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise Rejected(f"decider_spec is a string but not JSON: {exc}") from None
+    return raw
+
+
+def parse_request(payload: Any, domain: str) -> ChildRequest:
+    """Validate a signal's decoded input (a dict, or JSON text of one); raise Rejected."""
+    if isinstance(payload, str):
+        try:
+            payload = json.loads(payload)
+        except ValueError as exc:
+            raise Rejected(f"signal input is not JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise Rejected("signal input must be a JSON object with a decider_spec")
+    unknown = sorted(set(payload) - {"decider_spec", "input", "workflow_id"})
+    if unknown:
+        raise Rejected(f"signal input has unknown keys: {', '.join(unknown)}")
+    if "decider_spec" not in payload:
+        raise Rejected("signal input has no decider_spec")
+    try:
+        spec = decider_spec_from_dict(_spec_value(payload["decider_spec"]))
+    except SpecError as exc:
+        raise Rejected(f"invalid decider_spec: {exc}") from None
+    if spec.domain != domain:
+        raise Rejected(f"decider_spec domain {spec.domain!r} is not the daemon's {domain!r}")
+    workflow_id = payload.get("workflow_id")
+    if workflow_id is not None and (
+        not isinstance(workflow_id, str) or not workflow_id or len(workflow_id) > MAX_ID
+    ):
+        raise Rejected("workflow_id must be a string of 1 to 256 characters")
+    request = ChildRequest(
+        spec=to_jsonable(spec),
+        input=payload.get("input"),
+        has_input="input" in payload,
+        workflow_id=workflow_id,
+    )
+    size = len(child_input(request, "x" * 64))
+    if size > MAX_PAYLOAD:
+        raise Rejected(f"the child's input would be {size} characters; SWF allows {MAX_PAYLOAD}")
+    return request
+
+
+def child_input(request: ChildRequest, daemon_workflow_id: str) -> str:
+    """The child workflow's input: its spec, its own input and where to report its end."""
+    body: dict[str, Any] = {"decider_spec": request.spec, "daemon_workflow_id": daemon_workflow_id}
+    if request.has_input:
+        body["input"] = request.input
+    return to_json({_CHILD_KEY: body})
+
+
+@dataclass(frozen=True)
+class ChildInput:
+    spec: DeciderSpec
+    input_text: str | None  # what the engine sees as the workflow input
+    daemon_workflow_id: str | None
+
+
+def read_child_input(raw: str | None) -> ChildInput:
+    """Parse a child's input; raise SpecError naming what is wrong."""
+    try:
+        value = json.loads(raw or "")
+    except ValueError:
+        raise SpecError("child workflow input is not JSON") from None
+    body = value.get(_CHILD_KEY) if isinstance(value, dict) else None
+    if not isinstance(body, dict):
+        raise SpecError(f"child workflow input has no {_CHILD_KEY!r} object")
+    spec = decider_spec_from_dict(body.get("decider_spec"))
+    daemon_id = body.get("daemon_workflow_id")
+    return ChildInput(
+        spec=spec,
+        input_text=to_json(body["input"]) if "input" in body else None,
+        daemon_workflow_id=daemon_id if isinstance(daemon_id, str) and daemon_id else None,
+    )
+
+
+def with_input(events: list[dict[str, Any]], input_text: str | None) -> list[dict[str, Any]]:
+    """A copy of ``events`` whose WorkflowExecutionStarted input is ``input_text``."""
+    out = []
+    for event in events:
+        if event.get("eventType") == "WorkflowExecutionStarted":
+            attrs = dict(event.get("workflowExecutionStartedEventAttributes") or {})
+            attrs.pop("input", None)
+            if input_text is not None:
+                attrs["input"] = input_text
+            out.append({**event, "workflowExecutionStartedEventAttributes": attrs})
+        else:
+            out.append(event)
+    return out
+
+
+def decide_child(
+    events: list[dict[str, Any]], workflow_id: str, run_id: str
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Decisions for a child the daemon started, and an error note when its input is broken.
+
+    The engine runs the spec from the child's input, seeing the request's ``input`` as the
+    workflow input. Before a closing decision the child signals the daemon workflow
+    (``flotod.childClosed``), so a continued daemon run frees its slot.
+    """
+    from flotod.engine import decide, workflow_input
+    from flotod.engine.decisions import fail_workflow
+
+    try:
+        parsed = read_child_input(workflow_input(events))
+    except SpecError as exc:
+        if any(e.get("eventType") in _CLOSED for e in events):
+            return [], str(exc)
+        return [fail_workflow("invalid_child_input", {"error": str(exc)})], str(exc)
+    decisions = decide(with_input(events, parsed.input_text), parsed.spec, workflow_id)
+    closing = [x for x in decisions if x.get("decisionType") in _REPORTED_CLOSES]
+    if closing and parsed.daemon_workflow_id:
+        signal = {
+            "decisionType": "SignalExternalWorkflowExecution",
+            "signalExternalWorkflowExecutionDecisionAttributes": {
+                "workflowId": parsed.daemon_workflow_id,
+                "signalName": CLOSED_SIGNAL,
+                "input": to_json({"workflow_id": workflow_id, "run_id": run_id}),
+            },
+        }
+        index = decisions.index(closing[0])
+        decisions = [*decisions[:index], signal, *decisions[index:]]
+        if len(decisions) > 100:  # the signal never pushes the closing decision out
+            decisions = [*decisions[:98], signal, closing[0]]
+    return decisions, None
+
+
+_CLOSED = frozenset(
+    {
+        "WorkflowExecutionCompleted",
+        "WorkflowExecutionFailed",
+        "WorkflowExecutionCanceled",
+        "WorkflowExecutionContinuedAsNew",
+        "WorkflowExecutionTerminated",
+        "WorkflowExecutionTimedOut",
+    }
+)
+_REPORTED_CLOSES = frozenset(
+    {"CompleteWorkflowExecution", "FailWorkflowExecution", "CancelWorkflowExecution"}
+)

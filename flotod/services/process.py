@@ -1,0 +1,194 @@
+"""What every service loop shares: signals, reloads, systemd status, backoff, reaching SWF.
+
+Each service owns one :class:`ServiceProcess` and calls it from its loop; the process never
+calls back into the service, so the services stay plain loops (no subclassing).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+
+import structlog
+
+from flotod.config import ServiceConfig, reload_config
+from flotod.errors import ConfigError, FlotodError, SwfError, TransientSwfError
+from flotod.runtime import Lifecycle, Notifier, Progress, Watchdog, configure_logging
+from flotod.swf import RetryPolicy, SwfClient
+
+log = structlog.get_logger("flotod.services")
+
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 30.0
+
+
+class Backoff:
+    """Capped exponential backoff with full jitter for a loop that keeps failing."""
+
+    def __init__(self, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP) -> None:
+        self.base = base
+        self.cap = cap
+        self.failures = 0
+
+    def next_delay(self) -> float:
+        self.failures += 1
+        return random.uniform(self.base / 2, min(self.cap, self.base * 2 ** min(self.failures, 20)))
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+def make_client(config: ServiceConfig) -> SwfClient:
+    """The SWF client a service uses: few retries inside a call, the loop backs off itself."""
+    swf = config.swf
+    return SwfClient(
+        endpoint_url=swf.endpoint_url or None,
+        region=swf.region,
+        profile=swf.profile or None,
+        access_key_id=swf.access_key_id or None,
+        secret_access_key=swf.secret_access_key or None,
+        identity=swf.resolved_identity(),
+        retry=RetryPolicy(max_attempts=3, base_seconds=0.2, cap_seconds=2.0),
+        max_pool_connections=50,
+    )
+
+
+class ServiceProcess:
+    """The process around one service loop.
+
+    ``configure_logs`` is called with the config on start and on every reload that changes
+    ``[logging]``; the command-line entry point decides the stream and journal socket.
+    """
+
+    def __init__(
+        self,
+        config: ServiceConfig,
+        swf: SwfClient,
+        configure_logs: Callable[[ServiceConfig], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.swf = swf
+        self.configure_logs = configure_logs or _default_logs
+        self.lifecycle = Lifecycle()
+        self.notifier = Notifier()
+        self.progress = Progress()
+        self.watchdog: Watchdog | None = None
+        self.backoff = Backoff()
+        self.last_error: str | None = None
+        self.log = log.bind(service=config.kind, instance=config.instance)
+
+    # -- start and stop --------------------------------------------------------------------
+    def start(self) -> None:
+        """Install signal handlers and the watchdog; call once, in the main thread."""
+        self.configure_logs(self.config)
+        self.lifecycle.install()
+        self.watchdog = Watchdog.from_environment(self.notifier, self.progress)
+        self.log.info("service.starting", domain=self.config.swf.domain, table=self.config.table)
+
+    def close(self) -> None:
+        if self.watchdog is not None:
+            self.watchdog.stop()
+        self.lifecycle.close()
+
+    @property
+    def stopping(self) -> bool:
+        return self.lifecycle.stop_requested
+
+    def reach_swf(self, status: str) -> bool:
+        """Describe the domain until it works (READY=1 then) or a stop is requested.
+
+        Unreachable endpoints, throttling, expired credentials and even an unknown domain
+        are retried with backoff: an operator can fix them without restarting us.
+        """
+        domain = self.config.swf.domain
+        while not self.stopping:
+            self.tend()
+            try:
+                self.swf.describe_domain(domain)
+            except SwfError as exc:
+                self.failed("swf.unreachable", exc, domain=domain)
+                continue
+            self.succeeded()
+            self.log.info("service.ready", domain=domain)
+            self.notifier.ready(status)
+            return True
+        return False
+
+    # -- per iteration ---------------------------------------------------------------------
+    def tend(self) -> ServiceConfig | None:
+        """Log received signals and apply a pending reload; the new config if one was taken."""
+        for name in self.lifecycle.take_signals():
+            self.log.info("signal.received", signal=name, stopping=self.stopping)
+        if not self.lifecycle.take_reload_request():
+            return None
+        return self.reload()
+
+    def reload(self) -> ServiceConfig | None:
+        self.notifier.reloading()
+        try:
+            result = reload_config(self.config)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                self.log.error("config.reload_rejected", problem=problem)
+            self.notifier.ready()
+            return None
+        except Exception:  # a reload never takes the service down
+            self.log.exception("config.reload_failed")
+            self.notifier.ready()
+            return None
+        for change in result.needs_restart:
+            self.log.warning("config.needs_restart", key=change.key, kept=_shown(change.old))
+        for change in result.applied:
+            self.log.info(
+                "config.applied",
+                key=change.key,
+                old=_masked(change.old, change.secret),
+                new=_masked(change.new, change.secret),
+            )
+        previous = self.config
+        self.config = result.effective(previous)
+        if self.config.logging != previous.logging:
+            self.configure_logs(self.config)
+        self.log.info("config.reloaded", changes=len(result.changes))
+        self.notifier.ready()
+        return self.config
+
+    def failed(self, event: str, exc: FlotodError, **fields: object) -> None:
+        """Log a failed SWF call, show it in STATUS= and sleep the backoff (signals wake us)."""
+        delay = self.backoff.next_delay()
+        self.last_error = f"{type(exc).__name__}: {exc}"[:200]
+        level = "warning" if isinstance(exc, TransientSwfError) else "error"
+        getattr(self.log, level)(
+            event, error=str(exc), code=getattr(exc, "code", None), retry_in=round(delay, 2),
+            **fields,
+        )  # fmt: skip
+        self.notifier.status(f"retrying in {delay:.1f}s after: {self.last_error}")
+        self.lifecycle.wait(delay)
+
+    def succeeded(self) -> None:
+        self.backoff.reset()
+        self.progress.beat()
+
+    def status(self, text: str) -> None:
+        suffix = f"; last error: {self.last_error}" if self.last_error else ""
+        self.notifier.status(text + suffix)
+
+    def wait(self, seconds: float) -> None:
+        self.lifecycle.wait(seconds)
+
+
+def _default_logs(config: ServiceConfig) -> None:
+    configure_logging(config.logging.level, config.logging.format)
+
+
+def _shown(value: object) -> object:
+    return value if isinstance(value, str | int | float | bool) else str(value)
+
+
+def _masked(value: object, secret: bool) -> object:
+    return "********" if secret and value else _shown(value)
+
+
+def monotonic() -> float:
+    return time.monotonic()
