@@ -1,0 +1,256 @@
+"""The daemon workflow's decisions, replayed on hand-written histories."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flotod.services.daemon_logic import DaemonSettings, decide_daemon
+from flotod.services.daemon_requests import (
+    ChildRequest,
+    child_input,
+    decide_child,
+    parse_request,
+    read_child_input,
+)
+
+DOMAIN = "d"
+SPEC = {
+    "type": "floto.specs.DeciderSpec",
+    "domain": DOMAIN,
+    "activity_tasks": [
+        {"type": "floto.specs.task.ActivityTask", "name": "A", "version": "v1", "id_": "a"}
+    ],
+}
+
+
+def settings(**kw: Any) -> DaemonSettings:
+    base = {
+        "domain": DOMAIN,
+        "workflow_id": "daemon",
+        "run_id": "run1",
+        "task_list": "tl",
+        "max_children": 2,
+        "continue_after_events": 1000,
+        "child_timeout_seconds": 600,
+    }
+    base.update(kw)
+    return DaemonSettings(**base)
+
+
+class History:
+    def __init__(self, carried: Any = None) -> None:
+        self.events: list[dict[str, Any]] = []
+        attrs: dict[str, Any] = {"childPolicy": "ABANDON", "taskList": {"name": "tl"}}
+        if carried is not None:
+            attrs["input"] = json.dumps(carried)
+        self.add("WorkflowExecutionStarted", **attrs)
+
+    def add(self, kind: str, ts: float | None = None, **attrs: Any) -> int:
+        event_id = len(self.events) + 1
+        key = kind[0].lower() + kind[1:] + "EventAttributes"
+        self.events.append(
+            {
+                "eventId": event_id,
+                "eventType": kind,
+                "eventTimestamp": 1000.0 + event_id if ts is None else ts,
+                key: attrs,
+            }
+        )
+        return event_id
+
+    def signal(self, payload: Any, name: str = "startChildWorkflowExecution") -> int:
+        text = payload if isinstance(payload, str) else json.dumps(payload)
+        return self.add("WorkflowExecutionSignaled", signalName=name, input=text)
+
+    def apply(self, decisions: list[dict[str, Any]]) -> dict[str, int]:
+        """Record what SWF would for the decisions: child initiated+started, markers."""
+        started = {}
+        self.add("DecisionTaskCompleted")
+        for x in decisions:
+            if x["decisionType"] == "StartChildWorkflowExecution":
+                a = x["startChildWorkflowExecutionDecisionAttributes"]
+                init = self.add("StartChildWorkflowExecutionInitiated", **a)
+                self.add(
+                    "ChildWorkflowExecutionStarted",
+                    initiatedEventId=init,
+                    workflowExecution={"workflowId": a["workflowId"], "runId": "r" + str(init)},
+                )
+                started[a["workflowId"]] = init
+            elif x["decisionType"] == "RecordMarker":
+                self.add("MarkerRecorded", **x["recordMarkerDecisionAttributes"])
+            elif x["decisionType"] == "StartTimer":
+                self.add("TimerStarted", **x["startTimerDecisionAttributes"])
+        return started
+
+
+def types(decisions: list[dict[str, Any]]) -> list[str]:
+    return [x["decisionType"] for x in decisions]
+
+
+def test_signal_starts_a_child_carrying_its_spec_and_input() -> None:
+    h = History()
+    h.signal({"decider_spec": SPEC, "input": {"x": 1}, "workflow_id": "job-1"})
+    out = decide_daemon(h.events, settings())
+    assert types(out.decisions) == ["StartChildWorkflowExecution"]
+    attrs = out.decisions[0]["startChildWorkflowExecutionDecisionAttributes"]
+    assert attrs["workflowId"] == "job-1"
+    assert attrs["workflowType"] == {"name": "flotod_daemon_child", "version": "v1"}
+    assert attrs["taskList"] == {"name": "tl"}
+    assert attrs["childPolicy"] == "TERMINATE"
+    assert attrs["executionStartToCloseTimeout"] == "600"
+    child = read_child_input(attrs["input"])
+    assert child.spec.domain == DOMAIN and child.input_text == '{"x":1}'
+    assert child.daemon_workflow_id == "daemon"
+    h.apply(out.decisions)
+    assert decide_daemon(h.events, settings()).decisions == []  # replay: nothing twice
+
+
+def test_spec_as_json_string_and_default_child_id_are_accepted() -> None:
+    h = History()
+    h.signal({"decider_spec": json.dumps(SPEC)})
+    h.signal({"decider_spec": SPEC})
+    out = decide_daemon(h.events, settings())
+    ids = [x["startChildWorkflowExecutionDecisionAttributes"]["workflowId"] for x in out.decisions]
+    assert len(set(ids)) == 2 and all(i.startswith("daemon:") for i in ids)
+    # the same history always gives the same ids
+    again = decide_daemon(h.events, settings()).decisions
+    assert [x["startChildWorkflowExecutionDecisionAttributes"]["workflowId"] for x in again] == ids
+
+
+def test_bad_signals_are_rejected_with_a_marker_once_and_others_ignored() -> None:
+    h = History()
+    h.signal("not json")
+    h.signal({"decider_spec": {**SPEC, "activity_tasks": [{"type": "os.system", "name": "x"}]}})
+    h.signal({"decider_spec": {**SPEC, "domain": "other"}})
+    h.signal({"decider_spec": SPEC, "workflow_id": 5})
+    h.signal({"x": 1}, name="somethingElse")
+    out = decide_daemon(h.events, settings())
+    assert types(out.decisions) == ["RecordMarker"] * 4
+    reasons = [
+        json.loads(x["recordMarkerDecisionAttributes"]["details"])["reason"] for x in out.decisions
+    ]
+    assert "not JSON" in reasons[0]
+    assert "unknown task type 'os.system'" in reasons[1]
+    assert "domain 'other'" in reasons[2]
+    assert "workflow_id" in reasons[3]
+    assert {n["event"] for n in out.notes} >= {"daemon.signal_rejected", "daemon.signal_ignored"}
+    h.apply(out.decisions)
+    assert decide_daemon(h.events, settings()).decisions == []
+
+
+def test_max_children_bounds_open_children_and_the_rest_wait() -> None:
+    h = History()
+    for i in range(4):
+        h.signal({"decider_spec": SPEC, "workflow_id": f"c{i}"})
+    out = decide_daemon(h.events, settings(max_children=2))
+    started = h.apply(out.decisions)
+    assert sorted(started) == ["c0", "c1"]
+    assert decide_daemon(h.events, settings(max_children=2)).decisions == []
+    h.add(
+        "ChildWorkflowExecutionCompleted",
+        initiatedEventId=started["c0"],
+        workflowExecution={"workflowId": "c0", "runId": "x"},
+    )
+    out = decide_daemon(h.events, settings(max_children=2))
+    assert [
+        x["startChildWorkflowExecutionDecisionAttributes"]["workflowId"] for x in out.decisions
+    ] == ["c2"]
+
+
+def test_continue_as_new_carries_waiting_requests_and_running_children() -> None:
+    h = History()
+    for i in range(3):
+        h.signal({"decider_spec": SPEC, "workflow_id": f"c{i}", "input": i})
+    started = h.apply(decide_daemon(h.events, settings(max_children=1)).decisions)
+    assert list(started) == ["c0"]
+    small = settings(max_children=1, continue_after_events=len(h.events))
+    out = decide_daemon(h.events, small)
+    assert types(out.decisions) == ["ContinueAsNewWorkflowExecution"]
+    attrs = out.decisions[0]["continueAsNewWorkflowExecutionDecisionAttributes"]
+    assert attrs["childPolicy"] == "ABANDON"
+    carried = json.loads(attrs["input"])
+    assert [p["workflow_id"] for p in carried["pending"]] == ["c1", "c2"]
+    child_started_ts = h.events[started["c0"]]["eventTimestamp"]
+    assert carried["children"] == [
+        {"workflow_id": "c0", "run_id": f"r{started['c0']}", "deadline": child_started_ts + 600}
+    ]
+
+    # The new run: c0 still runs, so nothing starts until it reports closing (a timer waits
+    # for its deadline in case it never does).
+    new = History(carried=carried)
+    first = decide_daemon(new.events, settings(max_children=1, run_id="run2"))
+    assert types(first.decisions) == ["StartTimer"]
+    new.apply(first.decisions)
+    new.signal({"workflow_id": "c0", "run_id": "wrong-run"}, name="flotod.childClosed")
+    assert decide_daemon(new.events, settings(max_children=1, run_id="run2")).decisions == []
+    new.signal({"workflow_id": "c0", "run_id": f"r{started['c0']}"}, name="flotod.childClosed")
+    out = decide_daemon(new.events, settings(max_children=1, run_id="run2"))
+    attrs = out.decisions[0]["startChildWorkflowExecutionDecisionAttributes"]
+    assert attrs["workflowId"] == "c1"
+    assert read_child_input(attrs["input"]).input_text == "1"
+
+
+def test_carried_child_past_its_deadline_counts_closed_by_event_time_and_a_timer_waits() -> None:
+    carried = {
+        "children": [{"workflow_id": "old", "run_id": "r", "deadline": 5000.0}],
+        "pending": [{"decider_spec": SPEC, "workflow_id": "next"}],
+    }
+    h = History(carried=carried)
+    out = decide_daemon(h.events, settings(max_children=1))
+    assert types(out.decisions) == ["StartTimer"]
+    fire_in = int(out.decisions[0]["startTimerDecisionAttributes"]["startToFireTimeout"])
+    assert fire_in == 5000 - 1001 + 1
+    h.apply(out.decisions)
+    assert decide_daemon(h.events, settings(max_children=1)).decisions == []  # timer is open
+    h.add("TimerFired", ts=5001.0, timerId="flotod.deadline.1")
+    out = decide_daemon(h.events, settings(max_children=1))
+    assert types(out.decisions) == ["StartChildWorkflowExecution"]
+
+
+def test_continue_waits_for_unresolved_child_starts() -> None:
+    h = History()
+    h.signal({"decider_spec": SPEC, "workflow_id": "c0"})
+    out = decide_daemon(h.events, settings())
+    a = out.decisions[0]["startChildWorkflowExecutionDecisionAttributes"]
+    h.add("DecisionTaskCompleted")
+    h.add("StartChildWorkflowExecutionInitiated", **a)
+    assert decide_daemon(h.events, settings(continue_after_events=2)).decisions == []
+
+
+def test_cancel_request_cancels_the_daemon_workflow() -> None:
+    h = History()
+    h.add("WorkflowExecutionCancelRequested")
+    assert types(decide_daemon(h.events, settings()).decisions) == ["CancelWorkflowExecution"]
+
+
+def test_child_decides_from_its_own_input_and_reports_closing_to_the_daemon() -> None:
+    request = parse_request({"decider_spec": SPEC, "input": {"n": 2}}, DOMAIN)
+    assert isinstance(request, ChildRequest)
+    h = History()
+    h.events[0]["workflowExecutionStartedEventAttributes"]["input"] = child_input(request, "dmn")
+    decisions, error = decide_child(h.events, "child-1", "run-c")
+    assert error is None
+    assert types(decisions) == ["ScheduleActivityTask"]
+    payload = json.loads(decisions[0]["scheduleActivityTaskDecisionAttributes"]["input"])
+    assert payload["workflow"] == {"n": 2}
+    h.add("DecisionTaskCompleted")
+    sched = h.add(
+        "ActivityTaskScheduled", activityId="a", activityType={"name": "A", "version": "v1"}
+    )
+    h.add("ActivityTaskCompleted", scheduledEventId=sched, result='"ok"')
+    decisions, _ = decide_child(h.events, "child-1", "run-c")
+    assert types(decisions) == ["SignalExternalWorkflowExecution", "CompleteWorkflowExecution"]
+    signal = decisions[0]["signalExternalWorkflowExecutionDecisionAttributes"]
+    assert signal["workflowId"] == "dmn" and signal["signalName"] == "flotod.childClosed"
+    assert json.loads(signal["input"]) == {"workflow_id": "child-1", "run_id": "run-c"}
+
+
+def test_child_with_broken_input_fails_with_a_reason() -> None:
+    h = History()
+    h.events[0]["workflowExecutionStartedEventAttributes"]["input"] = '{"no": 1}'
+    decisions, error = decide_child(h.events, "c", "r")
+    assert error is not None
+    assert types(decisions) == ["FailWorkflowExecution"]
+    attrs = decisions[0]["failWorkflowExecutionDecisionAttributes"]
+    assert attrs["reason"] == "invalid_child_input"
