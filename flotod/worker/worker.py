@@ -45,7 +45,11 @@ class WorkerStats:
 
 
 class ActivityWorker:
-    """Serve the activities of ``registry`` from one SWF task list."""
+    """Serve the activities of ``registry`` from one SWF task list.
+
+    ``pollers`` threads long-poll at once (default ``1 + concurrency // 5``), each holding a
+    free slot while it polls: one poller could hand out at most one task per round trip.
+    """
 
     def __init__(
         self,
@@ -60,6 +64,7 @@ class ActivityWorker:
         cancel_grace_seconds: float = 10.0,
         report_retry: RetryPolicy | None = None,
         start_method: str = "forkserver",
+        pollers: int | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -73,10 +78,14 @@ class ActivityWorker:
         self.executor = executor
         self.identity = identity
         self.registry = default_registry if registry is None else registry
-        self.swf = swf or SwfClient(identity=identity, max_pool_connections=concurrency + 5)
         self.cancel_grace_seconds = cancel_grace_seconds
         self.report_retry = report_retry or RetryPolicy(max_attempts=5, base_seconds=1.0)
         self.start_method = start_method
+        # One poller dispatches at most one task per poll round trip; more slots need more.
+        self.pollers = max(1, min(concurrency, pollers or 1 + concurrency // 5))
+        self.swf = swf or SwfClient(
+            identity=identity, max_pool_connections=concurrency + self.pollers + 2
+        )
         self._slots = threading.BoundedSemaphore(concurrency)
         self._stop = threading.Event()
         self._abort = threading.Event()
@@ -140,13 +149,34 @@ class ActivityWorker:
         )
         if self._heartbeats:
             self._heartbeats.start()
+        errors: list[BaseException] = []
+        helpers = [
+            threading.Thread(
+                target=self._poll_guarded, args=(errors,), name=f"flotod-poller-{n}", daemon=True
+            )
+            for n in range(1, self.pollers)
+        ]
         try:
-            self._poll_loop()
+            for thread in helpers:
+                thread.start()
+            self._poll_guarded(errors)
+            for thread in helpers:
+                thread.join()
+            if errors:
+                raise errors[0]
         finally:
             self._drain()
             if self._heartbeats:
                 self._heartbeats.stop()
             log.info("worker.stopped", **self._counts)
+
+    def _poll_guarded(self, errors: list[BaseException]) -> None:
+        """One poller; a poll that cannot succeed stops the whole worker (gracefully)."""
+        try:
+            self._poll_loop()
+        except BaseException as exc:
+            errors.append(exc)
+            self._stop.set()
 
     def _poll_loop(self) -> None:
         failures = 0

@@ -181,3 +181,15 @@ def test_process_executor_runs_elsewhere(swf: SwfClient, scheduler: Scheduler) -
     assert (who["activity_id"], who["attempt"]) == ("w", 1)
     assert closed["boom"]["reason"] == "KeyError"
     assert json.loads(closed["v"]["result"]) == 0
+
+
+def test_concurrency_is_used_and_never_exceeded(swf: SwfClient, scheduler: Scheduler) -> None:
+    scheduler.schedule(*[(f"s{i}", "sleep", "1", {"seconds": 0.4}) for i in range(8)])
+    worker = _worker(swf, scheduler, concurrency=3, pollers=3)
+    peak = 0
+    with running(worker):
+        while worker.stats.finished < 8:
+            peak = max(peak, worker.stats.running)
+            time.sleep(0.01)
+    assert 2 <= peak <= 3
+    assert started_but_open(scheduler) == []
