@@ -227,10 +227,11 @@ class ActivityWorker:
             task_list=self.task_list,
         )
         running = RunningTask(task, info, argument)
-        if self._abort.is_set():
-            running.abort.set()
         with self._lock:
             self._running[task.task_token] = running
+        # After registering: a forced stop either sees this task or has set _abort already.
+        if self._abort.is_set():
+            running.abort.set()
         threading.Thread(
             target=self._control, args=(running,), name="flotod-task-control", daemon=True
         ).start()
