@@ -1,0 +1,103 @@
+"""What `flotod register` registers, and registering it: idempotent, one call per type.
+
+Kept apart from the command so that tests and the demo register exactly what an operator's
+``flotod register`` would, from the same inputs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from flotod.specs import ChildWorkflow, DeciderSpec
+from flotod.swf import SwfClient
+from flotod.worker import ActivityDefinition, Registry
+
+# A workflow type is named after the decider instance serving it; its version is this.
+DEFAULT_WORKFLOW_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class TypeDef:
+    """A workflow or activity type and the task list SWF should default it to."""
+
+    kind: str  # "workflow" | "activity"
+    name: str
+    version: str
+    task_list: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.name}:{self.version}"
+
+
+@dataclass
+class Registration:
+    """Which types were new and which SWF already knew."""
+
+    domain_created: bool = False
+    created: list[TypeDef] = field(default_factory=list)
+    existing: list[TypeDef] = field(default_factory=list)
+
+
+def decider_types(name: str, task_list: str, spec: DeciderSpec | None) -> list[TypeDef]:
+    """The type a decider instance serves, plus the child workflow types its spec starts."""
+    types = [TypeDef("workflow", name, DEFAULT_WORKFLOW_VERSION, task_list)]
+    for task in spec.activity_tasks if spec is not None else ():
+        if isinstance(task, ChildWorkflow):
+            types.append(
+                TypeDef(
+                    "workflow", task.workflow_type_name, task.workflow_type_version, task.task_list
+                )
+            )
+    return types
+
+
+def _belongs(definition: ActivityDefinition, modules: Iterable[str]) -> bool:
+    """Defined in one of ``modules`` (or a submodule), or exported by one of them."""
+    home = definition.func.__module__
+    for name in modules:
+        if home == name or home.startswith(name + "."):
+            return True
+        module = sys.modules.get(name)
+        if module is not None and definition.func in vars(module).values():
+            return True
+    return False
+
+
+def worker_types(registry: Registry, modules: Iterable[str], task_list: str) -> list[TypeDef]:
+    """The activity types a worker serves: importing its modules registers them."""
+    wanted = tuple(modules)
+    for name in wanted:
+        importlib.import_module(name)
+    return [
+        TypeDef("activity", d.name, d.version, task_list) for d in registry if _belongs(d, wanted)
+    ]
+
+
+def unique(types: Iterable[TypeDef]) -> list[TypeDef]:
+    """First declaration wins: the same type from two places is registered once."""
+    seen: dict[tuple[str, str, str], TypeDef] = {}
+    for item in types:
+        seen.setdefault((item.kind, item.name, item.version), item)
+    return list(seen.values())
+
+
+def register(
+    swf: SwfClient, domain: str, types: Iterable[TypeDef], retention_days: int = 30
+) -> Registration:
+    """Register the domain and every type; existing ones are reported, not errors."""
+    outcome = Registration(domain_created=swf.register_domain(domain, retention_days))
+    for item in unique(types):
+        if item.kind == "workflow":
+            new = swf.register_workflow_type(
+                domain, item.name, item.version, task_list=item.task_list
+            )
+        else:
+            new = swf.register_activity_type(
+                domain, item.name, item.version, task_list=item.task_list
+            )
+        (outcome.created if new else outcome.existing).append(item)
+    return outcome
