@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from typing import Any
 
 import structlog
 
@@ -16,8 +17,6 @@ from flotod.config import ServiceConfig, reload_config
 from flotod.errors import ConfigError, FlotodError, SwfError, TransientSwfError
 from flotod.runtime import Lifecycle, Notifier, Progress, Watchdog, configure_logging
 from flotod.swf import RetryPolicy, SwfClient
-
-log = structlog.get_logger("flotod.services")
 
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
@@ -76,12 +75,20 @@ class ServiceProcess:
         self.watchdog: Watchdog | None = None
         self.backoff = Backoff()
         self.last_error: str | None = None
-        self.log = log.bind(service=config.kind, instance=config.instance)
+        self._status = ""
+        self.log = self._logger()
+
+    def _logger(self) -> Any:
+        """A bound logger made after (re)configuring: binding freezes the processors."""
+        return structlog.get_logger("flotod.services").bind(
+            service=self.config.kind, instance=self.config.instance
+        )
 
     # -- start and stop --------------------------------------------------------------------
     def start(self) -> None:
         """Install signal handlers and the watchdog; call once, in the main thread."""
         self.configure_logs(self.config)
+        self.log = self._logger()
         self.lifecycle.install()
         self.watchdog = Watchdog.from_environment(self.notifier, self.progress)
         self.log.info("service.starting", domain=self.config.swf.domain, table=self.config.table)
@@ -150,6 +157,7 @@ class ServiceProcess:
         self.config = result.effective(previous)
         if self.config.logging != previous.logging:
             self.configure_logs(self.config)
+            self.log = self._logger()
         self.log.info("config.reloaded", changes=len(result.changes))
         self.notifier.ready()
         return self.config
@@ -171,8 +179,11 @@ class ServiceProcess:
         self.progress.beat()
 
     def status(self, text: str) -> None:
+        """STATUS= when it changed: a notify socket is a small queue, not a log."""
         suffix = f"; last error: {self.last_error}" if self.last_error else ""
-        self.notifier.status(text + suffix)
+        if text + suffix != self._status:
+            self._status = text + suffix
+            self.notifier.status(self._status)
 
     def wait(self, seconds: float) -> None:
         self.lifecycle.wait(seconds)
