@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench clean deb system-test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,3 +34,12 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache
+
+# flotod_<version>_all.deb in dist/, built with Debian's python (needs debhelper, dh-python,
+# pybuild-plugin-pyproject, python3-all, python3-setuptools).
+deb:
+	bash packaging/build-deb.sh dist
+
+# Builds the .deb and drives it on a booted Debian 12 container (root; see tests/system/run.sh).
+system-test: $(STAMP)
+	bash tests/system/run.sh
