@@ -141,7 +141,7 @@ def run_worker(proc: ServiceProcess) -> int:
         runner.worker.stop(now=True)
         runner.thread.join()
     _add(totals, runner)
-    log.info("worker.stopped", drain=outcome.value, **totals)
+    log.info("service.stopped", drain=outcome.value, **totals)
     return EX_OK
 
 
