@@ -15,9 +15,6 @@ from flotod.specs import ChildWorkflow, DeciderSpec
 from flotod.swf import SwfClient
 from flotod.worker import ActivityDefinition, Registry
 
-# A workflow type is named after the decider instance serving it; its version is this.
-DEFAULT_WORKFLOW_VERSION = "1"
-
 
 @dataclass(frozen=True)
 class TypeDef:
@@ -42,9 +39,12 @@ class Registration:
     existing: list[TypeDef] = field(default_factory=list)
 
 
-def decider_types(name: str, task_list: str, spec: DeciderSpec | None) -> list[TypeDef]:
-    """The type a decider instance serves, plus the child workflow types its spec starts."""
-    types = [TypeDef("workflow", name, DEFAULT_WORKFLOW_VERSION, task_list)]
+def decider_types(
+    name: str, version: str, task_list: str, spec: DeciderSpec | None
+) -> list[TypeDef]:
+    """The type a decider instance serves (none when ``name`` is ""), plus the child
+    workflow types its spec starts."""
+    types = [TypeDef("workflow", name, version, task_list)] if name else []
     for task in spec.activity_tasks if spec is not None else ():
         if isinstance(task, ChildWorkflow):
             types.append(

@@ -2,8 +2,8 @@
 
 The tests, ``python -m flotod.demo`` and an operator trying flotod all read this table, so an
 example's input and expected outcome are written once. By convention a workflow type is named
-after the decider instance that serves it (version ``"1"``), which is how ``flotod register``
-names the types of the decider instances in a config.
+after the decider instance that serves it (version ``"v1"``); the demo's decider configs say so
+with ``workflow_type_name``, which is what ``flotod register`` and the decider register.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from flotod.examples import via_daemon as daemon_mod
 from flotod.examples import week_days as week_days_mod
 from flotod.specs import DeciderSpec
 
-WORKFLOW_VERSION = "1"
+WORKFLOW_VERSION = "v1"
 
 # Import these in a worker (``modules = [...]``) to serve every example's activities.
 WORKER_MODULES: tuple[str, ...] = (
@@ -46,6 +46,10 @@ class DeciderDef:
     task_list: str
     spec_object: str = ""  # "module:ATTRIBUTE"; "" for a dynamic decider
     default_activity_task_list: str = ""  # dynamic deciders only
+
+    @property
+    def workflow_type(self) -> tuple[str, str]:
+        return (self.name, WORKFLOW_VERSION)
 
     @property
     def dynamic(self) -> bool:
@@ -87,7 +91,7 @@ class Example:
     def workflow_type(self) -> tuple[str, str]:
         if self.decider is None:
             raise ValueError(f"example {self.name} is started by the daemon, not directly")
-        return (self.decider.name, WORKFLOW_VERSION)
+        return self.decider.workflow_type
 
 
 def _decider(name: str, task_list: str, attribute: str, module: str = "") -> DeciderDef:

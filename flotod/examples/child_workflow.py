@@ -20,7 +20,7 @@ from flotod.specs import ActivityTask, ChildWorkflow, DeciderSpec
 
 TASK_LIST = "child_workflow_decider"
 CHILD_TASK_LIST = "child_workflow_child_decider"
-CHILD_TYPE = ("child_workflow_child", "1")
+CHILD_TYPE = ("child_workflow_child", "v1")
 
 
 @flotod.activity(name="Numbers", version="v1")

@@ -1,14 +1,13 @@
 """Run the examples in-process: the pure engine in small decider loops and the real
 ActivityWorker, all against the embedded SWF.
 
-The daemon stand-in here is deliberately tiny (signal in, child started with the spec in its
-input, child decided from that spec); the real daemon is exercised by the demo test.
+The daemon's decisions come from the daemon service's own pure logic; the daemon process
+itself (and every other service) is exercised by the demo test.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 import time
 import uuid
@@ -16,21 +15,22 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flotod.cli.executions import Outcome, attributes, wait_for_outcome
+from flotod.cli.executions import Outcome, latest_run_id, wait_for_outcome
 from flotod.cli.registration import TypeDef, decider_types, register, worker_types
 from flotod.engine import decide, decide_dynamic
-from flotod.errors import UnknownResourceError
+from flotod.errors import SwfError, UnknownResourceError
 from flotod.examples import ACTIVITY_TASK_LIST, DOMAIN
 from flotod.examples.catalog import DECIDERS, HELLO_MODULES, WORKER_MODULES, Example
 from flotod.examples.hello import ACTIVITY_TASK_LIST as HELLO_TASK_LIST
-from flotod.specs import DeciderSpec, decider_spec_from_dict
-from flotod.swf import DecisionTask, SwfClient, encode_input
+from flotod.examples.via_daemon import SIGNAL_NAME
+from flotod.services.daemon_logic import DaemonSettings, decide_daemon
+from flotod.services.daemon_requests import CHILD_TYPE, DAEMON_TYPE, decide_child
+from flotod.specs import DeciderSpec
+from flotod.swf import DecisionTask, SwfClient
 from flotod.worker import ActivityWorker, default_registry
 
 DAEMON_TASK_LIST = "flotod_daemon"
 DAEMON_ID = "flotod_daemon"
-DAEMON_TYPE = TypeDef("workflow", "flotod_daemon", "1", DAEMON_TASK_LIST)
-DAEMON_CHILD_TYPE = TypeDef("workflow", "flotod_daemon_child", "1", DAEMON_TASK_LIST)
 
 Decide = Callable[[DecisionTask], list[dict[str, Any]]]
 
@@ -46,33 +46,23 @@ def spec_decider(spec: DeciderSpec, dynamic: bool = False) -> Decide:
 
 
 def daemon_decider(task: DecisionTask) -> list[dict[str, Any]]:
-    """The daemon workflow starts one child per signal; a child is decided by its own spec."""
-    wid = task.workflow_execution.workflow_id
-    if task.workflow_type["name"] == DAEMON_CHILD_TYPE.name:
-        started = attributes(task.events[0])
-        spec = decider_spec_from_dict(json.loads(started["input"]))
-        return decide(task.events, spec, wid)
-    decisions = []
-    for event in task.events:
-        if event["eventId"] <= task.previous_started_event_id:
-            continue
-        if event["eventType"] != "WorkflowExecutionSignaled":
-            continue
-        given = json.loads(attributes(event)["input"])
-        attrs = {
-            "workflowType": {"name": DAEMON_CHILD_TYPE.name, "version": DAEMON_CHILD_TYPE.version},
-            "workflowId": f"{wid}:{event['eventId']}",
-            "input": encode_input(given["decider_spec"]),
-            "taskList": {"name": DAEMON_TASK_LIST},
-            "childPolicy": "ABANDON",
-        }
-        decisions.append(
-            {
-                "decisionType": "StartChildWorkflowExecution",
-                "startChildWorkflowExecutionDecisionAttributes": attrs,
-            }
-        )
-    return decisions
+    """The daemon service's own pure logic, for its workflow and for the children it starts."""
+    execution = task.workflow_execution
+    kind = (task.workflow_type["name"], task.workflow_type["version"])
+    if kind == CHILD_TYPE:
+        decisions, error = decide_child(task.events, execution.workflow_id, execution.run_id)
+        assert error is None, error
+        return decisions
+    settings = DaemonSettings(
+        domain=DOMAIN,
+        workflow_id=execution.workflow_id,
+        run_id=execution.run_id,
+        task_list=DAEMON_TASK_LIST,
+        max_children=10,
+        continue_after_events=5000,
+        child_timeout_seconds=300,
+    )
+    return decide_daemon(task.events, settings).decisions
 
 
 class Loop:
@@ -105,10 +95,15 @@ class ExampleRunner:
 
     def __init__(self, swf: SwfClient) -> None:
         self.swf = swf
-        types = [t for d in DECIDERS for t in decider_types(d.name, d.task_list, d.spec())]
+        types = [
+            t for d in DECIDERS for t in decider_types(*d.workflow_type, d.task_list, d.spec())
+        ]
         types += worker_types(default_registry, WORKER_MODULES, ACTIVITY_TASK_LIST)
         types += worker_types(default_registry, HELLO_MODULES, HELLO_TASK_LIST)
-        types += [DAEMON_TYPE, DAEMON_CHILD_TYPE]
+        types += [
+            TypeDef("workflow", *DAEMON_TYPE, DAEMON_TASK_LIST),
+            TypeDef("workflow", *CHILD_TYPE, DAEMON_TASK_LIST),
+        ]
         self.registration = register(swf, DOMAIN, types, retention_days=1)
 
     @contextmanager
@@ -177,32 +172,28 @@ class ExampleRunner:
         run_id = self.swf.start_workflow_execution(
             DOMAIN,
             workflow_id,
-            DAEMON_TYPE.name,
-            DAEMON_TYPE.version,
+            *DAEMON_TYPE,
             task_list=DAEMON_TASK_LIST,
+            input={"children": [], "pending": []},
             execution_start_to_close=300,
+            child_policy="ABANDON",
         )
+        child_id = f"{workflow_id}.child"
         self.swf.signal_workflow_execution(
-            DOMAIN, workflow_id, "startChildWorkflowExecution", item.signal_input
+            DOMAIN, workflow_id, SIGNAL_NAME, {**item.signal_input, "workflow_id": child_id}
         )
-        children = _wait(lambda: self._children(workflow_id, run_id), timeout)
-        child_id, child_run = children[0]
+        child_run = _wait(lambda: self._open_run(child_id), timeout)
         outcome = wait_for_outcome(
             self.swf, DOMAIN, child_id, child_run, timeout=timeout, interval=0.1
         )
         self.swf.terminate_workflow_execution(DOMAIN, workflow_id, run_id, reason="test done")
         return outcome
 
-    def _children(self, workflow_id: str, run_id: str) -> list[tuple[str, str]]:
-        events = self.swf.get_workflow_execution_history(DOMAIN, workflow_id, run_id)
-        return [
-            (
-                attributes(e)["workflowExecution"]["workflowId"],
-                attributes(e)["workflowExecution"]["runId"],
-            )
-            for e in events
-            if e["eventType"] == "ChildWorkflowExecutionStarted"
-        ]
+    def _open_run(self, workflow_id: str) -> str | None:
+        try:
+            return latest_run_id(self.swf, DOMAIN, workflow_id)
+        except SwfError:
+            return None
 
 
 def _wait(check: Callable[[], Any], timeout: float) -> Any:
