@@ -147,8 +147,9 @@ def decide_child(
     """Decisions for a child the daemon started, and an error note when its input is broken.
 
     The engine runs the spec from the child's input, seeing the request's ``input`` as the
-    workflow input. Before a closing decision the child signals the daemon workflow
-    (``flotod.childClosed``), so a continued daemon run frees its slot.
+    workflow input. Before its closing decision the child signals the daemon workflow
+    (``flotod.childClosed``, in the decision task before), so a continued daemon run frees
+    its slot.
     """
     from flotod.engine import decide, workflow_input
     from flotod.engine.decisions import fail_workflow
@@ -161,20 +162,29 @@ def decide_child(
         return [fail_workflow("invalid_child_input", {"error": str(exc)})], str(exc)
     decisions = decide(with_input(events, parsed.input_text), parsed.spec, workflow_id)
     closing = [x for x in decisions if x.get("decisionType") in _REPORTED_CLOSES]
-    if closing and parsed.daemon_workflow_id:
-        signal = {
-            "decisionType": "SignalExternalWorkflowExecution",
-            "signalExternalWorkflowExecutionDecisionAttributes": {
-                "workflowId": parsed.daemon_workflow_id,
-                "signalName": CLOSED_SIGNAL,
-                "input": to_json({"workflow_id": workflow_id, "run_id": run_id}),
-            },
-        }
-        index = decisions.index(closing[0])
-        decisions = [*decisions[:index], signal, *decisions[index:]]
-        if len(decisions) > 100:  # the signal never pushes the closing decision out
-            decisions = [*decisions[:98], signal, closing[0]]
+    if closing and parsed.daemon_workflow_id and not _signalled(events):
+        # Signal first, close on the next decision task: the signal's own outcome event
+        # would otherwise arrive with the close and make SWF refuse it (UnhandledDecision).
+        decisions = [
+            {
+                "decisionType": "SignalExternalWorkflowExecution",
+                "signalExternalWorkflowExecutionDecisionAttributes": {
+                    "workflowId": parsed.daemon_workflow_id,
+                    "signalName": CLOSED_SIGNAL,
+                    "input": to_json({"workflow_id": workflow_id, "run_id": run_id}),
+                },
+            }
+        ]
     return decisions, None
+
+
+def _signalled(events: list[dict[str, Any]]) -> bool:
+    for event in events:
+        if event.get("eventType") == "SignalExternalWorkflowExecutionInitiated":
+            attrs = event.get("signalExternalWorkflowExecutionInitiatedEventAttributes") or {}
+            if attrs.get("signalName") == CLOSED_SIGNAL:
+                return True
+    return False
 
 
 _CLOSED = frozenset(

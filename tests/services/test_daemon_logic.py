@@ -240,10 +240,14 @@ def test_child_decides_from_its_own_input_and_reports_closing_to_the_daemon() ->
     )
     h.add("ActivityTaskCompleted", scheduledEventId=sched, result='"ok"')
     decisions, _ = decide_child(h.events, "child-1", "run-c")
-    assert types(decisions) == ["SignalExternalWorkflowExecution", "CompleteWorkflowExecution"]
+    assert types(decisions) == ["SignalExternalWorkflowExecution"]
     signal = decisions[0]["signalExternalWorkflowExecutionDecisionAttributes"]
     assert signal["workflowId"] == "dmn" and signal["signalName"] == "flotod.childClosed"
     assert json.loads(signal["input"]) == {"workflow_id": "child-1", "run_id": "run-c"}
+    h.add("DecisionTaskCompleted")
+    h.add("SignalExternalWorkflowExecutionInitiated", **signal)
+    decisions, _ = decide_child(h.events, "child-1", "run-c")
+    assert types(decisions) == ["CompleteWorkflowExecution"]
 
 
 def test_child_with_broken_input_fails_with_a_reason() -> None:

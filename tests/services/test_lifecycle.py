@@ -117,6 +117,7 @@ def test_bad_config_exits_78_naming_file_key_and_expectation(kind: str, tmp_path
     for extra in ([], ["--check-config"]):
         done = subprocess.run(
             [str(BIN / f"flotod-{kind}"), "--config", str(path), *extra],
+            check=False,
             capture_output=True,
             text=True,
             timeout=30,
