@@ -7,6 +7,7 @@
 # /usr/bin/python3 and pybuild would build against the wrong interpreter.
 #
 # Usage: packaging/build-deb.sh [OUTDIR]     (default: dist/ in the repo)
+#        FLOTOD_DEB_FROM=head packaging/build-deb.sh   builds the last commit only
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,8 +27,13 @@ scratch=$(mktemp -d "${TMPDIR:-/tmp}/flotod-deb.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 src=$scratch/flotod
 mkdir -p "$src"
-(cd "$repo" && git ls-files -z --cached --others --exclude-standard) |
-  (cd "$repo" && xargs -0 cp --parents -t "$src" 2>/dev/null) || true
+if [[ ${FLOTOD_DEB_FROM:-worktree} == head ]]; then
+  # Only what is committed: what CI's clean clone would build.
+  (cd "$repo" && git archive HEAD) | tar -x -C "$src"
+else
+  (cd "$repo" && git ls-files -z --cached --others --exclude-standard) |
+    (cd "$repo" && xargs -0 cp --parents -t "$src" 2>/dev/null) || true
+fi
 # Files deleted in the work tree but still in the index are skipped above; check the essentials.
 for needed in pyproject.toml flotod/__init__.py packaging/debian/control; do
   [[ -f "$src/$needed" ]] || { echo "build-deb: $needed missing from the copy" >&2; exit 1; }

@@ -13,18 +13,19 @@ install_probe() {
   install -m 0644 "$HERE/probe.py" "$CT_ROOT/usr/local/lib/flotod-systest/probe.py"
   # Runtime drop-ins (/run) replace only ExecStart= and shorten the watchdog: every other
   # setting, the sandbox included, is the packaged unit's.
-  local d=$CT_ROOT/run/systemd/system/$PROBE_UNIT.d
-  mkdir -p "$d"
-  cat >"$d/probe.conf" <<'UNIT'
+  # /run inside the container is its own tmpfs: write the drop-ins from inside.
+  local d=/run/systemd/system/$PROBE_UNIT.d
+  in_ct 10 mkdir -p "$d"
+  timeout 10 nsenter -t "$CT_PID1" -a /bin/sh -c "cat > $d/probe.conf" <<'UNIT'
 [Service]
 ExecStart=
 ExecStart=/usr/bin/python3 /usr/local/lib/flotod-systest/probe.py serve
 WatchdogSec=5s
 Environment=AWS_EC2_METADATA_DISABLED=true
 UNIT
-  d=$CT_ROOT/run/systemd/system/$BAD_UNIT.d
-  mkdir -p "$d"
-  cat >"$d/probe.conf" <<'UNIT'
+  d=/run/systemd/system/$BAD_UNIT.d
+  in_ct 10 mkdir -p "$d"
+  timeout 10 nsenter -t "$CT_PID1" -a /bin/sh -c "cat > $d/probe.conf" <<'UNIT'
 [Service]
 ExecStart=
 ExecStart=/usr/bin/python3 /usr/local/lib/flotod-systest/probe.py bad-config
@@ -124,7 +125,7 @@ run_remove_purge_step() {
   (($(unit_journal "$PROBE_UNIT" | grep -c "probe drained") > drained)) ||
     die "remove did not stop $PROBE_UNIT gracefully"
   # The harness's own runtime drop-ins go; the operator's state stays until purge.
-  rm -rf "$CT_ROOT"/run/systemd/system/flotod-*
+  sh_ct 10 'rm -rf /run/systemd/system/flotod-*'
   in_ct 30 systemctl daemon-reload
   [[ -f "$CT_ROOT/etc/flotod/flotod.toml" ]] || die "remove deleted a conffile"
   in_ct 600 apt-get purge -y -q flotod >"$WORK/apt-purge.log" 2>&1 ||
