@@ -94,9 +94,10 @@ class ServiceProcess:
         self.log.info("service.starting", domain=self.config.swf.domain, table=self.config.table)
 
     def close(self) -> None:
+        """Stop the watchdog. The signal handlers stay: a late second SIGTERM while the
+        process exits must not kill it with the default action (exit status -15)."""
         if self.watchdog is not None:
             self.watchdog.stop()
-        self.lifecycle.close()
 
     @property
     def stopping(self) -> bool:

@@ -38,6 +38,7 @@ class Service:
     def __init__(self, kind: str, config: Path, log: Path, env: dict[str, str]) -> None:
         self.kind = kind
         self.log_path = log
+        self.signalled = False
         self._log = log.open("w")
         self.proc = subprocess.Popen(
             [str(BIN / f"flotod-{kind}"), "--config", str(config)],
@@ -76,11 +77,14 @@ class Service:
         )
 
     def send(self, signum: int) -> None:
+        if signum in (signal.SIGTERM, signal.SIGINT):
+            self.signalled = True
         self.proc.send_signal(signum)
 
     def stop(self, signum: int = signal.SIGTERM, timeout: float = 20.0) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signum)
+        """Wait for the exit, sending ``signum`` first unless a signal was already sent."""
+        if self.proc.poll() is None and not self.signalled:
+            self.send(signum)
         try:
             return self.proc.wait(timeout)
         finally:
