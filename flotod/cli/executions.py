@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flotod.errors import SwfError
+from flotod.errors import SwfError, UnknownResourceError
 from flotod.swf import SwfClient, decode_json_or_text
 
 # Closing event type -> the close status SWF reports for it.
@@ -92,7 +92,9 @@ def latest_run_id(swf: SwfClient, domain: str, workflow_id: str) -> str:
     if not found:
         found = swf.list_closed_workflow_executions(domain, workflow_id=workflow_id)
     if not found:
-        raise SwfError(f"no execution with workflow id {workflow_id!r} in domain {domain!r}")
+        raise UnknownResourceError(
+            f"no execution with workflow id {workflow_id!r} in domain {domain!r}"
+        )
     newest = max(found, key=lambda info: info.get("startTimestamp") or datetime.min)
     return str(newest["execution"]["runId"])
 

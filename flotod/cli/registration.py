@@ -10,6 +10,7 @@ import importlib
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from flotod.specs import ChildWorkflow, DeciderSpec
 from flotod.swf import SwfClient
@@ -24,6 +25,9 @@ class TypeDef:
     name: str
     version: str
     task_list: str | None = None
+    # Workflow types only: defaults an execution of the type gets when its start omits them.
+    execution_timeout: int | None = None
+    child_policy: str | None = None
 
     @property
     def label(self) -> str:
@@ -92,8 +96,13 @@ def register(
     outcome = Registration(domain_created=swf.register_domain(domain, retention_days))
     for item in unique(types):
         if item.kind == "workflow":
+            extra: dict[str, Any] = {}
+            if item.execution_timeout is not None:
+                extra["execution_start_to_close"] = item.execution_timeout
+            if item.child_policy is not None:
+                extra["child_policy"] = item.child_policy
             new = swf.register_workflow_type(
-                domain, item.name, item.version, task_list=item.task_list
+                domain, item.name, item.version, task_list=item.task_list, **extra
             )
         else:
             new = swf.register_activity_type(

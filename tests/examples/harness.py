@@ -68,8 +68,11 @@ def daemon_decider(task: DecisionTask) -> list[dict[str, Any]]:
 class Loop:
     """A thread polling one decision task list until stopped."""
 
-    def __init__(self, swf: SwfClient, task_list: str, handler: Decide) -> None:
+    def __init__(
+        self, swf: SwfClient, task_list: str, handler: Decide, domain: str = DOMAIN
+    ) -> None:
         self.swf = swf
+        self.domain = domain
         self.task_list = task_list
         self.handler = handler
         self.stop = threading.Event()
@@ -79,7 +82,7 @@ class Loop:
     def _run(self) -> None:
         try:
             while not self.stop.is_set():
-                task = self.swf.poll_for_decision_task(DOMAIN, self.task_list)
+                task = self.swf.poll_for_decision_task(self.domain, self.task_list)
                 if task is None:
                     continue
                 decisions = self.handler(task)

@@ -1,0 +1,99 @@
+"""What every operator command shares: where SWF is, which domain, how to print.
+
+The operator commands read the ``[swf]`` table of the very TOML the services use, so an
+operator never repeats the endpoint or the domain; ``--endpoint-url`` and ``--domain``
+override it for one call. Only ``[swf]`` is validated here: a broken worker table must not
+stop an operator from looking at workflows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import structlog
+
+from flotod.config import DEFAULT_CONFIG_PATH, SwfConfig
+from flotod.config.checks import check_credentials
+from flotod.config.files import read_config
+from flotod.config.loader import convert_table
+from flotod.errors import ConfigError
+from flotod.swf import RetryPolicy, SwfClient
+
+# An operator waits for an answer: retry briefly, then say what is wrong.
+OPERATOR_RETRY = RetryPolicy(max_attempts=3, base_seconds=0.2, cap_seconds=1.0)
+CONNECT_TIMEOUT = 5.0
+
+
+def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("where SWF is (default: the services' config)")
+    group.add_argument(
+        "--config",
+        metavar="PATH",
+        default=None,
+        help=f"a TOML file or a directory of them (default: {DEFAULT_CONFIG_PATH}, if present)",
+    )
+    group.add_argument("--endpoint-url", metavar="URL", help="override [swf].endpoint_url")
+    group.add_argument("--domain", help="override [swf].domain")
+    group.add_argument("--region", help="override [swf].region")
+
+
+@dataclass(frozen=True)
+class Target:
+    """The SWF settings in effect and a client for them."""
+
+    settings: SwfConfig
+    swf: SwfClient
+
+    @property
+    def domain(self) -> str:
+        return self.settings.domain
+
+
+def swf_settings(config: str | None) -> SwfConfig:
+    """The ``[swf]`` table of ``config``; defaults when no path was given and
+    /etc/flotod does not exist (a development machine)."""
+    if config is None and not DEFAULT_CONFIG_PATH.exists():
+        return SwfConfig()
+    raw = read_config(Path(config) if config is not None else DEFAULT_CONFIG_PATH)
+    problems = list(raw.problems)
+    entries = raw.shared.get("swf", {})
+    values = convert_table("swf", entries, None, problems)
+    check_credentials(values, entries, problems)
+    if problems:
+        raise ConfigError(problems)
+    return SwfConfig(**values)
+
+
+def quiet_logs() -> None:
+    """The client logs each retry as a warning: right for a service's journal, noise on an
+    operator's terminal, where the final error is printed as one line anyway."""
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+    )
+
+
+def resolve_target(args: argparse.Namespace) -> Target:
+    quiet_logs()
+    settings = swf_settings(args.config)
+    overrides = {
+        "endpoint_url": args.endpoint_url,
+        "domain": args.domain,
+        "region": args.region,
+    }
+    settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+    swf = SwfClient(
+        endpoint_url=settings.endpoint_url or None,
+        region=settings.region or None,
+        profile=settings.profile or None,
+        access_key_id=settings.access_key_id or None,
+        secret_access_key=settings.secret_access_key or None,
+        identity=settings.resolved_identity(),
+        retry=OPERATOR_RETRY,
+        connect_timeout=CONNECT_TIMEOUT,
+    )
+    return Target(settings, swf)
