@@ -25,7 +25,7 @@ SPEC = {
 
 
 def settings(**kw: Any) -> DaemonSettings:
-    base = {
+    base: dict[str, Any] = {
         "domain": DOMAIN,
         "workflow_id": "daemon",
         "run_id": "run1",

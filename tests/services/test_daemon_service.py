@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+from functools import partial
 
 import pytest
 
@@ -53,11 +54,13 @@ def test_daemon_starts_children_from_signals_bounded_and_rejects_bad_ones(site: 
         )["executionInfos"]
         return infos[0]["execution"]["runId"] if infos else None
 
+    def has_run(workflow_id: str) -> bool:
+        return run_of(workflow_id) is not None
+
     for i in range(3):
-        eventually(lambda i=i: run_of(f"job-{i}") is not None, timeout=30, what=f"job-{i}")
-        assert result_of(site.wait_closed(f"job-{i}", run_of(f"job-{i}"))) == {
-            "a": {"a": "result_a"}
-        }
+        name = f"job-{i}"
+        eventually(partial(has_run, name), timeout=30, what=name)
+        assert result_of(site.wait_closed(name, str(run_of(name)))) == {"a": {"a": "result_a"}}
     daemon_run = site.client.list_open_workflow_executions(
         domain=site.domain,
         startTimeFilter={"oldestDate": 0},
@@ -86,7 +89,7 @@ def test_daemon_starts_children_from_signals_bounded_and_rejects_bad_ones(site: 
             attrs = e["workflowExecutionSignaledEventAttributes"]
             if attrs["signalName"] == "flotod.childClosed":
                 open_children.discard(json.loads(attrs["input"])["workflow_id"])
-    job = site.history("job-0", run_of("job-0"))
+    job = site.history("job-0", str(run_of("job-0")))
     signals = [e for e in job if e["eventType"] == "SignalExternalWorkflowExecutionInitiated"]
     assert signals[0]["signalExternalWorkflowExecutionInitiatedEventAttributes"]["signalName"] == (
         "flotod.childClosed"

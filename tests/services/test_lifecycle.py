@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from flotod.specs import ActivityTask, DeciderSpec
-from tests.services.conftest import BIN, NotifySocket, Site, eventually, result_of
+from tests.services.conftest import BIN, NotifySocket, Service, Site, eventually, result_of
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +24,9 @@ def slow_spec(domain: str, marker: Path, seconds: float) -> DeciderSpec:
     )
 
 
-def start_pair(site: Site, marker: Path, seconds: float, drain: int = 30) -> tuple:
+def start_pair(
+    site: Site, marker: Path, seconds: float, drain: int = 30
+) -> tuple[Service, Service]:
     spec = site.spec_file(slow_spec(site.domain, marker, seconds))
     decider = site.start(
         "decider",
