@@ -22,6 +22,12 @@ run_service_steps() {
   start_local_swf
   sed -i "s|^endpoint_url = .*|endpoint_url = \"http://127.0.0.1:$SWF_PORT\"|" \
     "$CT_ROOT/etc/flotod/flotod.toml"
+  # Registering the domain is the operator's one-time step on AWS; do it here on the host.
+  "$VENV_PY" -c 'import sys, boto3
+c = boto3.client("swf", endpoint_url=sys.argv[1], region_name="us-east-1",
+                 aws_access_key_id="AKIDSYSTEST", aws_secret_access_key="systest")
+c.register_domain(name="flotod", workflowExecutionRetentionPeriodInDays="1")' \
+    "http://127.0.0.1:$SWF_PORT" || die "cannot register the flotod domain on local-swf"
   local cmd
   for cmd in flotod-decider flotod-worker flotod-daemon; do
     in_ct 60 runuser -u flotod -- "$cmd" --config /etc/flotod --check-config \
