@@ -2,7 +2,8 @@
 
 A decision SWF would refuse for a reason of state (unknown type, id in use, new events
 since the task started) becomes the matching ``...Failed`` event and a new decision task,
-never an HTTP error and never a stuck workflow.
+never an HTTP error and never a stuck workflow. Events a response's own decisions cause are
+not "new" to it: a close in the same response as a signal to another run succeeds.
 """
 
 from __future__ import annotations
@@ -19,23 +20,33 @@ from flotod.localswf.execution import ParentLink
 if TYPE_CHECKING:
     from flotod.localswf.execution import LocalWorkflowExecution
 
-Handler = Callable[["LocalWorkflowExecution", int, dict[str, Any]], None]
+FollowUp = Callable[[], None]
+Handler = Callable[["LocalWorkflowExecution", int, dict[str, Any]], "FollowUp | None"]
 OPEN_TIMERS_LIMIT = 1000
 OPEN_CHILDREN_LIMIT = 1000
 
 
 def apply_decisions(
     wfe: LocalWorkflowExecution, completed_event_id: int, decisions: list[dict[str, Any]]
-) -> None:
-    """Apply decisions in order; once the run is closed the rest are moot."""
+) -> list[FollowUp]:
+    """Apply decisions in order; once the run is closed the rest are moot.
+
+    Returns what the response only initiated (external signals and cancellations), to run
+    once every decision is applied: their outcome is not an event the response's own closing
+    decision could have seen.
+    """
+    initiated: list[FollowUp] = []
     for decision in decisions:
         if not wfe.open:
-            return
+            break
         kind = decision.get("decisionType", "")
         key = kind[:1].lower() + kind[1:] + "DecisionAttributes"
         handler = HANDLERS.get(kind)
         if handler is not None:
-            handler(wfe, completed_event_id, decision.get(key) or {})
+            follow_up = handler(wfe, completed_event_id, decision.get(key) or {})
+            if follow_up is not None:
+                initiated.append(follow_up)
+    return initiated
 
 
 def _closing_allowed(wfe: LocalWorkflowExecution, failed_event: str, event_id: int) -> bool:
@@ -260,7 +271,7 @@ def _start_child(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, An
     return None
 
 
-def _signal_external(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+def _signal_external(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> FollowUp:
     target_id, run_id = attrs.get("workflowId", ""), attrs.get("runId")
     evt = wfe.add_event(
         "SignalExternalWorkflowExecutionInitiated",
@@ -271,30 +282,34 @@ def _signal_external(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str
         decision_task_completed_event_id=event_id,
         control=attrs.get("control"),
     )
-    target = wfe.backend.find_open(wfe.domain.name, target_id, run_id)
-    if target is None:
-        wfe.add_event(
-            "SignalExternalWorkflowExecutionFailed",
-            workflow_id=target_id,
-            run_id=run_id,
-            cause="UNKNOWN_EXTERNAL_WORKFLOW_EXECUTION",
-            initiated_event_id=evt.event_id,
-            decision_task_completed_event_id=event_id,
-            control=attrs.get("control"),
-        )
-    else:
-        target.signal(
-            attrs.get("signalName", ""), attrs.get("input"), wfe.to_short_dict(), evt.event_id
-        )
-        wfe.add_event(
+    initiated, sender = evt.event_id, wfe.to_short_dict()
+
+    def deliver() -> None:
+        target = wfe.backend.find_open(wfe.domain.name, target_id, run_id)
+        if target is None:
+            _outcome(
+                wfe,
+                "SignalExternalWorkflowExecutionFailed",
+                workflow_id=target_id,
+                run_id=run_id,
+                cause="UNKNOWN_EXTERNAL_WORKFLOW_EXECUTION",
+                initiated_event_id=initiated,
+                decision_task_completed_event_id=event_id,
+                control=attrs.get("control"),
+            )
+            return
+        target.signal(attrs.get("signalName", ""), attrs.get("input"), sender, initiated)
+        _outcome(
+            wfe,
             "ExternalWorkflowExecutionSignaled",
             workflow_execution=target.to_short_dict(),
-            initiated_event_id=evt.event_id,
+            initiated_event_id=initiated,
         )
-    wfe.schedule_decision_task()
+
+    return deliver
 
 
-def _cancel_external(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+def _cancel_external(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> FollowUp:
     target_id, run_id = attrs.get("workflowId", ""), attrs.get("runId")
     evt = wfe.add_event(
         "RequestCancelExternalWorkflowExecutionInitiated",
@@ -303,25 +318,38 @@ def _cancel_external(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str
         decision_task_completed_event_id=event_id,
         control=attrs.get("control"),
     )
-    target = wfe.backend.find_open(wfe.domain.name, target_id, run_id)
-    if target is None:
-        wfe.add_event(
-            "RequestCancelExternalWorkflowExecutionFailed",
-            workflow_id=target_id,
-            run_id=run_id,
-            cause="UNKNOWN_EXTERNAL_WORKFLOW_EXECUTION",
-            initiated_event_id=evt.event_id,
-            decision_task_completed_event_id=event_id,
-            control=attrs.get("control"),
-        )
-    else:
-        target.request_cancel(wfe.to_short_dict(), evt.event_id)
-        wfe.add_event(
+    initiated, sender = evt.event_id, wfe.to_short_dict()
+
+    def deliver() -> None:
+        target = wfe.backend.find_open(wfe.domain.name, target_id, run_id)
+        if target is None:
+            _outcome(
+                wfe,
+                "RequestCancelExternalWorkflowExecutionFailed",
+                workflow_id=target_id,
+                run_id=run_id,
+                cause="UNKNOWN_EXTERNAL_WORKFLOW_EXECUTION",
+                initiated_event_id=initiated,
+                decision_task_completed_event_id=event_id,
+                control=attrs.get("control"),
+            )
+            return
+        target.request_cancel(sender, initiated)
+        _outcome(
+            wfe,
             "ExternalWorkflowExecutionCancelRequested",
             workflow_execution=target.to_short_dict(),
-            initiated_event_id=evt.event_id,
+            initiated_event_id=initiated,
         )
-    wfe.schedule_decision_task()
+
+    return deliver
+
+
+def _outcome(wfe: LocalWorkflowExecution, event_type: str, **attributes: Any) -> None:
+    """An external action's result: a closed run's history takes no more events."""
+    if wfe.open:
+        wfe.add_event(event_type, **attributes)
+        wfe.schedule_decision_task()
 
 
 def _schedule_lambda(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:

@@ -62,6 +62,10 @@ class LocalWorkflowExecution(WorkflowExecution):
         self.children: dict[str, LocalWorkflowExecution] = {}
         self.timeout_deadline: Deadline | None = None
         self.close_result: dict[str, Any] = {}
+        # While a response's decisions are applied, the decision task they call for waits
+        # until all of them are done: their own events are not "new" to that response.
+        self._applying = False
+        self._schedule_after_apply = False
         if self.parent_link is not None:
             self.parent = self.parent_link.parent.to_short_dict()
 
@@ -110,6 +114,9 @@ class LocalWorkflowExecution(WorkflowExecution):
     def schedule_decision_task(self) -> None:
         """At most one scheduled decision task: later events join the one already waiting."""
         if not self.open or self.scheduled_dt is not None:
+            return
+        if self._applying:
+            self._schedule_after_apply = True
             return
         evt = self._add_event(
             "DecisionTaskScheduled",
@@ -165,7 +172,18 @@ class LocalWorkflowExecution(WorkflowExecution):
         self._finish_decision(dt, "COMPLETED")
         if execution_context is not None:
             self.latest_execution_context = execution_context
-        apply_decisions(self, evt.event_id, decisions)
+        self._applying, self._schedule_after_apply = True, False
+        try:
+            initiated = apply_decisions(self, evt.event_id, decisions)
+            # External signals and cancellations only start with this response; their
+            # outcome reaches this run afterwards (not at all once one of them closed it).
+            for action in initiated:
+                action()
+        finally:
+            self._applying = False
+        if self._schedule_after_apply:
+            self._schedule_after_apply = False
+            self.schedule_decision_task()
         self._enqueue_scheduled()
 
     def _finish_decision(self, dt: LocalDecisionTask, state: str) -> None:
