@@ -10,9 +10,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from flotod.cli.executions import WaitTimeout
 from flotod.examples import catalog, hello, week_days
 from flotod.examples.catalog import EXAMPLES
 from flotod.specs import load_decider_spec
@@ -33,15 +30,12 @@ def _mismatch(item: catalog.Example, outcome: Any) -> str | None:
     return None
 
 
-DIRECT = [e for e in EXAMPLES if e.decider is not None]
-
-
 def test_every_example_gives_its_expected_outcome(swf_client: Any) -> None:
     runner = ExampleRunner(SwfClient.from_boto(swf_client))
     with runner.serving():
-        outcomes = runner.run_all(DIRECT)
-    assert set(outcomes) == {e.name for e in DIRECT}
-    problems = {e.name: _mismatch(e, outcomes[e.name]) for e in DIRECT}
+        outcomes = runner.run_all(EXAMPLES)
+    assert set(outcomes) == {e.name for e in EXAMPLES}
+    problems = {e.name: _mismatch(e, outcomes[e.name]) for e in EXAMPLES}
     assert {k: v for k, v in problems.items() if v} == {}
     # The failing example carries the activity's last error, not just a reason.
     details = json.dumps(outcomes["retry_gives_up"].details)
@@ -79,18 +73,3 @@ def test_activities_stay_plain_functions() -> None:
         "copyFile:2024-03-04",
         "copyFile:2024-03-05",
     ]
-
-
-@pytest.mark.xfail(
-    strict=True,
-    raises=WaitTimeout,
-    reason="embedded SWF refuses the child's CompleteWorkflowExecution with UNHANDLED_DECISION "
-    "because the SignalExternalWorkflowExecution sent in the same decision already scheduled a "
-    "decision task (flotod/localswf/decisions.py _closing_allowed); the child loops forever",
-)
-def test_the_daemon_example_gives_its_expected_outcome(swf_client: Any) -> None:
-    item = catalog.example("via_daemon")
-    runner = ExampleRunner(SwfClient.from_boto(swf_client))
-    with runner.serving():
-        outcome = runner.run(item, "via_daemon", timeout=5)
-    assert _mismatch(item, outcome) is None
