@@ -1,57 +1,22 @@
-"""Where an activity runs: a thread of the worker, or a process of its own.
+"""Running an activity in a process of its own (CPU-bound work, or code that must be killable).
 
-Either way the worker's control thread waits on an :class:`Execution`, which relays heartbeat
-details and cancellation, and can be abandoned (thread) or ended (process) on a forced stop.
+The worker's lane thread waits on a :class:`ProcessExecution`, which relays heartbeat details
+up and cancellation down a pipe, and ends the process on a forced stop or after the grace
+period of an ignored cancellation.
 """
 
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import multiprocessing
 import threading
 from multiprocessing.connection import Connection
-from typing import Any, Protocol
+from typing import Any
 
 from flotod.worker.context import CurrentTask, TaskInfo, details_text
 from flotod.worker.execute import Outcome, run_activity
 from flotod.worker.registry import ActivityDefinition
-from flotod.worker.running import LocalTask, RunningTask
-
-
-class Execution(Protocol):
-    def wait(self, timeout: float) -> Outcome | None:
-        """The outcome once the activity ended, else None after ``timeout`` seconds."""
-
-    def kill(self) -> None:
-        """Stop waiting for the activity: end its process, or abandon its thread."""
-
-
-class ThreadExecution:
-    """The activity runs in its own daemon thread, with the control thread's log context."""
-
-    def __init__(self, definition: ActivityDefinition, running: RunningTask) -> None:
-        self._done = threading.Event()
-        self._outcome: Outcome | None = None
-        context = contextvars.copy_context()
-        task = LocalTask(running)
-        self._thread = threading.Thread(
-            target=context.run,
-            args=(self._run, definition, running.argument, task),
-            name=f"flotod-activity-{running.info.activity_id}"[:60],
-            daemon=True,
-        )
-        self._thread.start()
-
-    def _run(self, definition: ActivityDefinition, argument: Any, task: CurrentTask) -> None:
-        self._outcome = run_activity(definition, argument, task)
-        self._done.set()
-
-    def wait(self, timeout: float) -> Outcome | None:
-        return self._outcome if self._done.wait(timeout) else None
-
-    def kill(self) -> None:
-        """A thread cannot be stopped; it is left to finish and its outcome is ignored."""
+from flotod.worker.running import RunningTask
 
 
 class _PipeTask(CurrentTask):

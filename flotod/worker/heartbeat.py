@@ -1,4 +1,4 @@
-"""One loop per worker that heartbeats every running task and notices cancellation.
+"""Heartbeats for every running task, and noticing cancellation from SWF's answers.
 
 Heartbeats go out on the worker's schedule with each task's latest details, so a chatty
 activity costs no extra SWF calls. Throttling and transient faults are retried on the next
@@ -7,9 +7,7 @@ tick; only SWF's answer (cancel requested, or "unknown task") changes a task's c
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
 
 import structlog
 
@@ -24,41 +22,24 @@ log = structlog.get_logger(__name__)
 HEARTBEAT_RETRY = RetryPolicy(max_attempts=2, base_seconds=0.1, cap_seconds=0.5)
 
 
-class HeartbeatLoop:
-    """Beats for every task from ``tasks()`` whose last beat is ``interval`` seconds old."""
+class Heartbeats:
+    """Beats for every given task whose last beat is ``interval`` seconds old.
+
+    It owns no thread: the worker's monitor calls :meth:`beat_due` on every tick.
+    """
 
     def __init__(
-        self,
-        swf: SwfClient,
-        interval: float,
-        tasks: Callable[[], list[RunningTask]],
-        retry: RetryPolicy = HEARTBEAT_RETRY,
+        self, swf: SwfClient, interval: float, retry: RetryPolicy = HEARTBEAT_RETRY
     ) -> None:
         if interval <= 0:
-            raise ValueError("a heartbeat loop needs a positive interval")
+            raise ValueError("heartbeats need a positive interval")
         self.interval = interval
         self._swf = swf
-        self._tasks = tasks
         self._retry = retry
-        self._tick = min(1.0, interval / 4)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="flotod-heartbeat", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self._tick):
-            self.beat_due()
-
-    def beat_due(self) -> None:
+    def beat_due(self, tasks: list[RunningTask]) -> None:
         """Send one heartbeat for each task that is due; never raises."""
-        for task in self._tasks():
+        for task in tasks:
             if task.claimed or task.unknown:
                 continue
             if time.monotonic() - task.last_beat >= self.interval:

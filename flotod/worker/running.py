@@ -28,6 +28,7 @@ class RunningTask:
         self.cancel = threading.Event()
         self.cancel_at: float | None = None
         self.unknown = False
+        self.lane = ""  # name of the worker thread running it
         self._lock = threading.Lock()
         self._details: str | None = None
         self._claimed = False

@@ -1,9 +1,12 @@
 """The activity worker: poll, run up to ``concurrency`` activities, heartbeat, report.
 
-A slot is taken before each poll, so the worker never receives a task it cannot start. Every
-received task is reported exactly once (completed, failed or canceled) unless SWF has already
-forgotten it; a graceful stop finishes in-flight work, a forced stop fails it as
-``worker shutdown`` so SWF's retry logic can hand it to another worker at once.
+The worker has ``concurrency`` lanes: threads that each poll, run the task they receive and
+report it, then poll again. A lane polls only when it is free, so the worker never receives a
+task it cannot start, and a task passes between no threads on its way.
+
+Every received task is reported exactly once (completed, failed or canceled) unless SWF has
+already forgotten it. A graceful stop finishes in-flight work; a forced stop fails it as
+``worker shutdown`` so that SWF's retry logic can hand it to another worker at once.
 """
 
 from __future__ import annotations
@@ -16,16 +19,17 @@ from typing import Literal
 import structlog
 from structlog.contextvars import bind_contextvars, clear_contextvars
 
-from flotod.errors import SwfError, TransientSwfError, UnknownResourceError, ValidationError
+from flotod.errors import TransientSwfError
 from flotod.swf.client import SwfClient
 from flotod.swf.retry import RetryPolicy
 from flotod.swf.types import ActivityTask
 from flotod.worker.context import TaskInfo
-from flotod.worker.execute import Outcome, decode_input
-from flotod.worker.executors import Execution, ProcessExecution, ThreadExecution
-from flotod.worker.heartbeat import HeartbeatLoop
+from flotod.worker.execute import Outcome, decode_input, run_activity
+from flotod.worker.executors import ProcessExecution
+from flotod.worker.heartbeat import Heartbeats
 from flotod.worker.registry import Registry, default_registry
-from flotod.worker.running import RunningTask
+from flotod.worker.report import report
+from flotod.worker.running import LocalTask, RunningTask
 
 log = structlog.get_logger(__name__)
 
@@ -47,8 +51,9 @@ class WorkerStats:
 class ActivityWorker:
     """Serve the activities of ``registry`` from one SWF task list.
 
-    ``pollers`` threads long-poll at once (default ``1 + concurrency // 5``), each holding a
-    free slot while it polls: one poller could hand out at most one task per round trip.
+    Idle lanes each hold one long poll open, as SWF expects of a worker with free capacity.
+    With ``executor="process"`` each activity runs in a process of its own, which a forced
+    stop or an ignored cancellation can end; threads can only be abandoned.
     """
 
     def __init__(
@@ -64,7 +69,6 @@ class ActivityWorker:
         cancel_grace_seconds: float = 10.0,
         report_retry: RetryPolicy | None = None,
         start_method: str = "forkserver",
-        pollers: int | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -81,31 +85,25 @@ class ActivityWorker:
         self.cancel_grace_seconds = cancel_grace_seconds
         self.report_retry = report_retry or RetryPolicy(max_attempts=5, base_seconds=1.0)
         self.start_method = start_method
-        # One poller dispatches at most one task per poll round trip; more slots need more.
-        self.pollers = max(1, min(concurrency, pollers or 1 + concurrency // 5))
-        self.swf = swf or SwfClient(
-            identity=identity, max_pool_connections=concurrency + self.pollers + 2
+        self.swf = swf or SwfClient(identity=identity, max_pool_connections=concurrency + 2)
+        self._heartbeats = (
+            Heartbeats(self.swf, heartbeat_in_seconds) if heartbeat_in_seconds > 0 else None
         )
-        self._slots = threading.BoundedSemaphore(concurrency)
         self._stop = threading.Event()
         self._abort = threading.Event()
         self._lock = threading.Condition()
         self._running: dict[str, RunningTask] = {}
+        self._abandoned: set[RunningTask] = set()  # settled for a thread that still runs it
         self._counts = {"finished": 0, "failed": 0, "canceled": 0}
         self._last_progress = time.monotonic()
         self._started = False
-        self._heartbeats = (
-            HeartbeatLoop(self.swf, heartbeat_in_seconds, self.running_tasks)
-            if heartbeat_in_seconds > 0
-            else None
-        )
 
     # -- control -----------------------------------------------------------------------------
 
     def stop(self, now: bool = False) -> None:
-        """Ask the worker to stop; safe from any thread, returns at once.
+        """Ask the worker to stop; safe from any thread (not a signal handler's job: it locks).
 
-        Graceful: no new polls; the poll in flight may return and its task is run; running
+        Graceful: no new polls; polls in flight may return and their tasks are run; running
         tasks finish. ``now=True``: running tasks are reported failed ("worker shutdown").
         """
         self._stop.set()
@@ -129,13 +127,13 @@ class ActivityWorker:
         with self._lock:
             self._last_progress = time.monotonic()
 
-    # -- the poll loop -----------------------------------------------------------------------
+    # -- loops -------------------------------------------------------------------------------
 
     def run(self) -> None:
-        """Poll and run tasks until :meth:`stop`; returns when every received task is settled.
+        """Poll and run tasks until :meth:`stop`; return when every received task is settled.
 
-        Raises the SwfError of a poll that cannot succeed by retrying (unknown domain, access
-        denied), after settling the tasks already running.
+        Raises the SwfError of a poll that retrying cannot fix (unknown domain, access denied)
+        after the tasks already running have been settled.
         """
         if self._started:
             raise RuntimeError("an ActivityWorker runs once; create a new one")
@@ -147,75 +145,99 @@ class ActivityWorker:
             concurrency=self.concurrency,
             executor=self.executor,
         )
-        if self._heartbeats:
-            self._heartbeats.start()
+        monitor_stop = threading.Event()
+        monitor = threading.Thread(
+            target=self._monitor, args=(monitor_stop,), name="flotod-monitor", daemon=True
+        )
+        monitor.start()
         errors: list[BaseException] = []
-        helpers = [
+        lanes = [
             threading.Thread(
-                target=self._poll_guarded, args=(errors,), name=f"flotod-poller-{n}", daemon=True
+                target=self._lane, args=(errors,), name=f"flotod-lane-{n}", daemon=True
             )
-            for n in range(1, self.pollers)
+            for n in range(self.concurrency)
         ]
         try:
-            for thread in helpers:
+            for thread in lanes:
                 thread.start()
-            self._poll_guarded(errors)
-            for thread in helpers:
-                thread.join()
+            while not self._lanes_done(lanes):
+                time.sleep(_TICK)
             if errors:
                 raise errors[0]
         finally:
-            self._drain()
-            if self._heartbeats:
-                self._heartbeats.stop()
+            with self._lock:
+                while self._running:
+                    self._lock.wait(_TICK)
+            monitor_stop.set()
+            monitor.join()
             log.info("worker.stopped", **self._counts)
 
-    def _poll_guarded(self, errors: list[BaseException]) -> None:
-        """One poller; a poll that cannot succeed stops the whole worker (gracefully)."""
-        try:
-            self._poll_loop()
-        except BaseException as exc:
-            errors.append(exc)
-            self._stop.set()
+    def _lanes_done(self, lanes: list[threading.Thread]) -> bool:
+        """Every lane has ended, or (after a forced stop) is stuck in an abandoned activity.
 
-    def _poll_loop(self) -> None:
+        Lanes that are polling are always waited for: a task their poll returns is then
+        reported instead of being lost until its timeout.
+        """
+        with self._lock:
+            abandoned = {t.lane for t in self._abandoned}
+        return all(
+            not thread.is_alive() or (self._abort.is_set() and thread.name in abandoned)
+            for thread in lanes
+        )
+
+    def _lane(self, errors: list[BaseException]) -> None:
+        """Poll, run, report, until stopped; a poll that cannot succeed stops the worker."""
         failures = 0
         while not self._stop.is_set():
-            if not self._slots.acquire(timeout=_TICK):
-                continue
-            if self._stop.is_set():
-                self._slots.release()
-                break
             try:
                 task = self.swf.poll_for_activity_task(
                     self.domain, self.task_list, identity=self.identity
                 )
             except TransientSwfError as exc:
-                self._slots.release()
                 failures += 1
                 delay = self.swf.retry.delay(failures)
                 log.warning("worker.poll_failed", error=str(exc), retry_in=round(delay, 2))
                 self._stop.wait(delay)
                 continue
-            except BaseException:
-                self._slots.release()
-                raise
+            except BaseException as exc:
+                errors.append(exc)
+                self._stop.set()
+                return
             failures = 0
             self._touch()
-            if task is None:
-                self._slots.release()
-                continue
-            self._start(task)
+            if task is not None:
+                self._run_task(task)
 
-    def _drain(self) -> None:
-        """Wait for every task in flight to be settled (failed at once after a forced stop)."""
-        with self._lock:
-            while self._running:
-                self._lock.wait(_TICK)
+    def _monitor(self, stop: threading.Event) -> None:
+        """Heartbeats, and settling thread-run tasks that a forced stop or cancel gave up on."""
+        while not stop.wait(_TICK):
+            tasks = self.running_tasks()
+            if self._heartbeats:
+                self._heartbeats.beat_due(tasks)
+            if self.executor != "thread":
+                continue  # a process task's lane ends the process and settles it itself
+            for task in tasks:
+                outcome = None
+                if task.abort.is_set():
+                    outcome = Outcome.failed(SHUTDOWN_REASON, "stopped mid-activity; safe to retry")
+                elif self._grace_over(task):
+                    outcome = Outcome("canceled", details=task.details or "")
+                if outcome is not None:
+                    with self._lock:
+                        self._abandoned.add(task)
+                    _bind(task.info)
+                    self._settle(task, outcome)
+                    clear_contextvars()
+
+    def _grace_over(self, task: RunningTask) -> bool:
+        return (
+            task.cancel_at is not None
+            and time.monotonic() - task.cancel_at > self.cancel_grace_seconds
+        )
 
     # -- one task ----------------------------------------------------------------------------
 
-    def _start(self, task: ActivityTask) -> None:
+    def _run_task(self, task: ActivityTask) -> None:
         argument, attempt = decode_input(task.input)
         info = TaskInfo(
             workflow_id=task.workflow_execution.workflow_id,
@@ -227,31 +249,27 @@ class ActivityWorker:
             task_list=self.task_list,
         )
         running = RunningTask(task, info, argument)
+        running.lane = threading.current_thread().name
         with self._lock:
             self._running[task.task_token] = running
         # After registering: a forced stop either sees this task or has set _abort already.
         if self._abort.is_set():
             running.abort.set()
-        threading.Thread(
-            target=self._control, args=(running,), name="flotod-task-control", daemon=True
-        ).start()
-
-    def _control(self, running: RunningTask) -> None:
-        info = running.info
-        clear_contextvars()
-        bind_contextvars(
-            workflow_id=info.workflow_id,
-            run_id=info.run_id,
-            activity_id=info.activity_id,
-            attempt=info.attempt,
-            activity=f"{info.name}:{info.version}",
-        )
+        _bind(info)
         try:
             outcome = self._execute(running)
+            if running.cancel.is_set() and not running.abort.is_set():
+                outcome = Outcome("canceled", details=running.details or "")
         except BaseException as exc:  # a bug here must still fail the task, not hang it
             log.exception("worker.internal_error")
             outcome = Outcome.failed("worker internal error", f"{type(exc).__name__}: {exc}")
-        self._settle(running, outcome)
+        try:
+            if not self._settle(running, outcome):
+                log.warning("activity.result_discarded", note="already reported by the worker")
+        finally:
+            clear_contextvars()
+            with self._lock:
+                self._abandoned.discard(running)
 
     def _execute(self, running: RunningTask) -> Outcome:
         info = running.info
@@ -266,34 +284,29 @@ class ActivityWorker:
         if running.abort.is_set():
             return Outcome.failed(SHUTDOWN_REASON, "the worker was stopping when it arrived")
         log.info("activity.started")
-        execution: Execution = (
-            ProcessExecution(definition, running, self.start_method)
-            if self.executor == "process"
-            else ThreadExecution(definition, running)
-        )
+        if self.executor == "thread":
+            return run_activity(definition, running.argument, LocalTask(running))
+        execution = ProcessExecution(definition, running, self.start_method)
         while True:
             outcome = execution.wait(_TICK)
             if outcome is not None:  # a finished activity is reported as such, even when stopping
-                if running.cancel.is_set():
-                    return Outcome("canceled", details=running.details or "")
                 return outcome
             if running.abort.is_set():
                 execution.kill()
                 return Outcome.failed(SHUTDOWN_REASON, "stopped mid-activity; safe to retry")
-            if running.cancel_at is not None and (
-                time.monotonic() - running.cancel_at > self.cancel_grace_seconds
-            ):
+            if self._grace_over(running):
                 execution.kill()
                 return Outcome("canceled", details=running.details or "")
 
-    def _settle(self, running: RunningTask, outcome: Outcome) -> None:
+    def _settle(self, running: RunningTask, outcome: Outcome) -> bool:
+        """Report ``outcome`` unless someone already did; False if someone did."""
         if not running.claim():
-            return
+            return False
         try:
             if outcome.status == "canceled" and running.unknown:
                 log.warning("activity.dropped", note="SWF no longer knows this task")
             else:
-                self._report(running, outcome)
+                report(self.swf, running.token, outcome, self.report_retry)
         finally:
             key = {"completed": "finished", "failed": "failed", "canceled": "canceled"}
             with self._lock:
@@ -301,43 +314,21 @@ class ActivityWorker:
                 self._counts[key[outcome.status]] += 1
                 self._last_progress = time.monotonic()
                 self._lock.notify_all()
-            self._slots.release()
             log.info(
                 "activity." + outcome.status,
                 reason=outcome.reason or None,
                 seconds=round(time.monotonic() - running.started, 3),
             )
+        return True
 
-    def _report(self, running: RunningTask, outcome: Outcome) -> None:
-        """Tell SWF how the task ended, retrying transient failures with backoff."""
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                if outcome.status == "completed":
-                    self.swf.respond_activity_task_completed(running.token, outcome.result)
-                elif outcome.status == "failed":
-                    self.swf.respond_activity_task_failed(
-                        running.token, outcome.reason, outcome.details
-                    )
-                else:
-                    self.swf.respond_activity_task_canceled(running.token, outcome.details)
-                return
-            except UnknownResourceError:
-                log.warning("activity.report_too_late", note="the task timed out or was closed")
-                return
-            except ValidationError as exc:
-                if outcome.status != "completed":
-                    log.error("activity.report_rejected", error=str(exc))
-                    return
-                outcome = Outcome.failed("result rejected by SWF", str(exc))
-            except TransientSwfError as exc:
-                if attempt >= self.report_retry.max_attempts:
-                    log.error("activity.report_failed", error=str(exc), attempts=attempt)
-                    return
-                delay = self.report_retry.delay(attempt)
-                log.warning("activity.report_retry", error=str(exc), retry_in=round(delay, 2))
-                self.report_retry.sleep(delay)
-            except SwfError as exc:
-                log.error("activity.report_failed", error=str(exc))
-                return
+
+def _bind(info: TaskInfo) -> None:
+    """Every log record about a task carries its ids, whichever thread writes it."""
+    clear_contextvars()
+    bind_contextvars(
+        workflow_id=info.workflow_id,
+        run_id=info.run_id,
+        activity_id=info.activity_id,
+        attempt=info.attempt,
+        activity=f"{info.name}:{info.version}",
+    )

@@ -185,7 +185,7 @@ def test_process_executor_runs_elsewhere(swf: SwfClient, scheduler: Scheduler) -
 
 def test_concurrency_is_used_and_never_exceeded(swf: SwfClient, scheduler: Scheduler) -> None:
     scheduler.schedule(*[(f"s{i}", "sleep", "1", {"seconds": 0.4}) for i in range(8)])
-    worker = _worker(swf, scheduler, concurrency=3, pollers=3)
+    worker = _worker(swf, scheduler, concurrency=3)
     peak = 0
     with running(worker):
         while worker.stats.finished < 8:
