@@ -5,7 +5,7 @@ workflow per valid signal, at most ``max_children`` open at once; the rest wait,
 waiting is nothing but "signalled, not yet started" in the history. Before the history grows
 large the run continues as new, carrying the waiting requests and the children still running
 in the new run's input. Children outlive their parent run (ABANDON), so a continued run learns
-of their end from the ``flotod.childClosed`` signal each child sends before closing, or from
+of their end from the ``flotod.childClosed`` signal each child sends as it closes, or from
 their execution deadline passing (computed from event timestamps).
 """
 

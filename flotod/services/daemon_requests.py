@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from flotod.engine.decisions import MAX_ID, MAX_PAYLOAD, to_json
+from flotod.engine.decisions import MAX_DECISIONS, MAX_ID, MAX_PAYLOAD, to_json
 from flotod.errors import SpecError
 from flotod.specs import DeciderSpec, decider_spec_from_dict, to_jsonable
 
@@ -147,9 +147,10 @@ def decide_child(
     """Decisions for a child the daemon started, and an error note when its input is broken.
 
     The engine runs the spec from the child's input, seeing the request's ``input`` as the
-    workflow input. Before its closing decision the child signals the daemon workflow
-    (``flotod.childClosed``, in the decision task before), so a continued daemon run frees
-    its slot.
+    workflow input. With its closing decision the child signals the daemon workflow
+    (``flotod.childClosed``, in the same response, as SWF only initiates the signal there),
+    so a continued daemon run frees its slot. A close SWF refused is retried without a second
+    signal: the first was initiated all the same.
     """
     from flotod.engine import decide, workflow_input
     from flotod.engine.decisions import fail_workflow
@@ -161,20 +162,18 @@ def decide_child(
             return [], str(exc)
         return [fail_workflow("invalid_child_input", {"error": str(exc)})], str(exc)
     decisions = decide(with_input(events, parsed.input_text), parsed.spec, workflow_id)
-    closing = [x for x in decisions if x.get("decisionType") in _REPORTED_CLOSES]
+    closing = any(x.get("decisionType") in _REPORTED_CLOSES for x in decisions)
     if closing and parsed.daemon_workflow_id and not _signalled(events):
-        # Signal first, close on the next decision task: the signal's own outcome event
-        # would otherwise arrive with the close and make SWF refuse it (UnhandledDecision).
-        decisions = [
-            {
-                "decisionType": "SignalExternalWorkflowExecution",
-                "signalExternalWorkflowExecutionDecisionAttributes": {
-                    "workflowId": parsed.daemon_workflow_id,
-                    "signalName": CLOSED_SIGNAL,
-                    "input": to_json({"workflow_id": workflow_id, "run_id": run_id}),
-                },
-            }
-        ]
+        signal = {
+            "decisionType": "SignalExternalWorkflowExecution",
+            "signalExternalWorkflowExecutionDecisionAttributes": {
+                "workflowId": parsed.daemon_workflow_id,
+                "signalName": CLOSED_SIGNAL,
+                "input": to_json({"workflow_id": workflow_id, "run_id": run_id}),
+            },
+        }
+        # A response full to the decision cap sends the signal alone and closes next time.
+        decisions = [signal, *decisions] if len(decisions) < MAX_DECISIONS else [signal]
     return decisions, None
 
 

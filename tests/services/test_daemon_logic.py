@@ -240,14 +240,37 @@ def test_child_decides_from_its_own_input_and_reports_closing_to_the_daemon() ->
     )
     h.add("ActivityTaskCompleted", scheduledEventId=sched, result='"ok"')
     decisions, _ = decide_child(h.events, "child-1", "run-c")
-    assert types(decisions) == ["SignalExternalWorkflowExecution"]
+    # The signal goes with the close, in one response: SWF only initiates it there.
+    assert types(decisions) == ["SignalExternalWorkflowExecution", "CompleteWorkflowExecution"]
     signal = decisions[0]["signalExternalWorkflowExecutionDecisionAttributes"]
     assert signal["workflowId"] == "dmn" and signal["signalName"] == "flotod.childClosed"
     assert json.loads(signal["input"]) == {"workflow_id": "child-1", "run_id": "run-c"}
+    assert json.loads(decisions[1]["completeWorkflowExecutionDecisionAttributes"]["result"]) == {
+        "a": "ok"
+    }
+    # SWF refused the close (an event came in meanwhile): close again, signal not repeated.
     h.add("DecisionTaskCompleted")
     h.add("SignalExternalWorkflowExecutionInitiated", **signal)
+    h.add("CompleteWorkflowExecutionFailed", cause="UNHANDLED_DECISION")
+    h.add("WorkflowExecutionSignaled", signalName="unrelated")
     decisions, _ = decide_child(h.events, "child-1", "run-c")
     assert types(decisions) == ["CompleteWorkflowExecution"]
+
+
+def test_child_that_fails_reports_to_the_daemon_with_the_failure() -> None:
+    request = parse_request({"decider_spec": SPEC}, DOMAIN)
+    assert isinstance(request, ChildRequest)
+    h = History()
+    h.events[0]["workflowExecutionStartedEventAttributes"]["input"] = child_input(request, "dmn")
+    h.add("DecisionTaskCompleted")
+    sched = h.add(
+        "ActivityTaskScheduled", activityId="a", activityType={"name": "A", "version": "v1"}
+    )
+    h.add("ActivityTaskFailed", scheduledEventId=sched, reason="boom", details="{}")
+    decisions, _ = decide_child(h.events, "child-2", "run-d")
+    assert types(decisions) == ["SignalExternalWorkflowExecution", "FailWorkflowExecution"]
+    signal = decisions[0]["signalExternalWorkflowExecutionDecisionAttributes"]
+    assert json.loads(signal["input"]) == {"workflow_id": "child-2", "run_id": "run-d"}
 
 
 def test_child_with_broken_input_fails_with_a_reason() -> None:

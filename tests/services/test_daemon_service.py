@@ -89,11 +89,22 @@ def test_daemon_starts_children_from_signals_bounded_and_rejects_bad_ones(site: 
             attrs = e["workflowExecutionSignaledEventAttributes"]
             if attrs["signalName"] == "flotod.childClosed":
                 open_children.discard(json.loads(attrs["input"])["workflow_id"])
-    job = site.history("job-0", str(run_of("job-0")))
-    signals = [e for e in job if e["eventType"] == "SignalExternalWorkflowExecutionInitiated"]
-    assert signals[0]["signalExternalWorkflowExecutionInitiatedEventAttributes"]["signalName"] == (
-        "flotod.childClosed"
-    )
+    for i in range(3):
+        # The child signals the daemon in the response that closes it, and the close holds.
+        job = site.history(f"job-{i}", str(run_of(f"job-{i}")))
+        kinds = [e["eventType"] for e in job]
+        assert kinds[-3:] == [
+            "DecisionTaskCompleted",
+            "SignalExternalWorkflowExecutionInitiated",
+            "WorkflowExecutionCompleted",
+        ], kinds
+        assert "CompleteWorkflowExecutionFailed" not in kinds
+        signalled = job[-2]["signalExternalWorkflowExecutionInitiatedEventAttributes"]
+        assert signalled["signalName"] == "flotod.childClosed"
+        assert json.loads(signalled["input"]) == {
+            "workflow_id": f"job-{i}",
+            "run_id": run_of(f"job-{i}"),
+        }
     daemon.wait_for("daemon.signal_ignored", signal="hello")
     rejected = daemon.wait_for("daemon.signal_rejected")
     assert rejected["workflow_id"] == "flotod_daemon" and rejected["task_list"] == "flotod_daemon"
