@@ -1,8 +1,12 @@
 """Talking to systemd (``Type=notify`` units): readiness, status, reload, stop and watchdog.
 
 Outside systemd ($NOTIFY_SOCKET unset) every call is a no-op, so the services call these
-unconditionally. Create the :class:`Notifier` after any daemonize fork: sdnotify connects its
-socket once, in its constructor.
+unconditionally. Create the :class:`Notifier` after any daemonize fork: its socket is made in
+the constructor, and daemonizing closes inherited descriptors.
+
+Sends never block and never raise: a notify reader that stops reading (a full datagram queue)
+or is gone must not stall the service loop, so such a message is dropped and counted. systemd
+only keeps the latest STATUS= anyway, and a missed WATCHDOG=1 is resent on the next tick.
 
 The watchdog pings only while the service loop reports progress (:class:`Progress`): a wedged
 loop stops the pings and systemd's ``WatchdogSec=`` restarts the process.
@@ -11,11 +15,10 @@ loop stops the pings and systemd's ``WatchdogSec=`` restarts the process.
 from __future__ import annotations
 
 import os
+import socket
 import threading
 import time
 from collections.abc import Mapping
-
-import sdnotify
 
 # A poll blocks up to 70 s (SWF holds it 60 s); allow that plus a throttled retry before the
 # loop counts as stuck.
@@ -23,25 +26,52 @@ DEFAULT_STALE_AFTER = 150.0
 
 
 def _ascii(text: str) -> str:
-    """sdnotify encodes latin-1 and drops the whole message on failure: keep it ASCII."""
+    """systemd reads the message as text: keep it ASCII, one assignment per line."""
     return text.encode("ascii", "replace").decode("ascii").replace("\n", " ")
 
 
+def _address(value: str) -> str:
+    """$NOTIFY_SOCKET names a path, or an abstract socket when it starts with ``@``."""
+    return "\0" + value[1:] if value.startswith("@") else value
+
+
 class Notifier:
-    """sd_notify(3) messages; ``enabled`` is False outside systemd and nothing is sent."""
+    """sd_notify(3) messages; ``enabled`` is False outside systemd and nothing is sent.
+
+    ``dropped`` counts messages that could not be sent (queue full, socket gone).
+    """
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         env = os.environ if environ is None else environ
-        self.enabled = bool(env.get("NOTIFY_SOCKET"))
-        self._notifier = sdnotify.SystemdNotifier() if self.enabled else None
+        target = env.get("NOTIFY_SOCKET", "")
+        self.enabled = bool(target)
+        self.dropped = 0
+        self._address = _address(target)
+        self._socket: socket.socket | None = None
+        if self.enabled:
+            self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+            self._socket.setblocking(False)
         self._lock = threading.Lock()
 
-    def send(self, *assignments: str) -> None:
-        """One datagram with the given ``KEY=value`` lines."""
-        if self._notifier is None:
-            return
+    def send(self, *assignments: str) -> bool:
+        """One datagram with the given ``KEY=value`` lines; False when it was dropped."""
+        if self._socket is None:
+            return False
+        payload = "\n".join(assignments).encode("ascii", "replace")
         with self._lock:
-            self._notifier.notify("\n".join(assignments))
+            try:
+                # Unconnected sendto: a restarted manager's new socket is found again.
+                self._socket.sendto(payload, socket.MSG_DONTWAIT, self._address)
+            except OSError:  # EAGAIN (reader not reading), ENOENT, ECONNREFUSED, ...
+                self.dropped += 1
+                return False
+        return True
+
+    def close(self) -> None:
+        with self._lock:
+            if self._socket is not None:
+                self._socket.close()
+                self._socket = None
 
     def ready(self, status: str | None = None) -> None:
         lines = ["READY=1"]
