@@ -57,7 +57,9 @@ def types_from_config(path: Path) -> tuple[list[TypeDef], list[str]]:
                 )
             elif kind == "worker":
                 worker = config.worker
-                types += worker_types(default_registry, worker.modules, worker.task_list)
+                types += worker_types(
+                    default_registry, worker.modules, worker.task_list, worker.heartbeat_seconds
+                )
             else:
                 daemon = config.daemon
                 types.append(

@@ -28,6 +28,8 @@ class TypeDef:
     # Workflow types only: defaults an execution of the type gets when its start omits them.
     execution_timeout: int | None = None
     child_policy: str | None = None
+    # Activity types only: the heartbeat timeout (None = NONE, for workers sending no beats).
+    heartbeat_timeout: int | None = 300
 
     @property
     def label(self) -> str:
@@ -71,7 +73,14 @@ def _belongs(definition: ActivityDefinition, modules: Iterable[str]) -> bool:
     return False
 
 
-def worker_types(registry: Registry, modules: Iterable[str], task_list: str) -> list[TypeDef]:
+def heartbeat_timeout(heartbeat_seconds: int) -> int | None:
+    """Room for two missed beats, never under SWF's usual 300 s; the worker service agrees."""
+    return max(300, 3 * heartbeat_seconds) if heartbeat_seconds else None
+
+
+def worker_types(
+    registry: Registry, modules: Iterable[str], task_list: str, heartbeat_seconds: int = 90
+) -> list[TypeDef]:
     """The activity types a worker serves: importing its modules registers them."""
     wanted = tuple(modules)
     for name in wanted:
@@ -106,7 +115,11 @@ def register(
             )
         else:
             new = swf.register_activity_type(
-                domain, item.name, item.version, task_list=item.task_list
+                domain,
+                item.name,
+                item.version,
+                task_list=item.task_list,
+                heartbeat=item.heartbeat_timeout,
             )
         (outcome.created if new else outcome.existing).append(item)
     return outcome
