@@ -211,11 +211,16 @@ class ActivityWorker:
     def _monitor(self, stop: threading.Event) -> None:
         """Heartbeats, and settling thread-run tasks that a forced stop or cancel gave up on."""
         while not stop.wait(_TICK):
-            tasks = self.running_tasks()
-            if self._heartbeats:
-                self._heartbeats.beat_due(tasks)
-            if self.executor != "thread":
-                continue  # a process task's lane ends the process and settles it itself
+            try:
+                self._monitor_tick()
+            except Exception:  # the monitor must outlive any one bad tick
+                log.exception("worker.monitor_error")
+
+    def _monitor_tick(self) -> None:
+        tasks = self.running_tasks()
+        if self._heartbeats:
+            self._heartbeats.beat_due(tasks)
+        if self.executor == "thread":  # a process task's lane ends its process and settles it
             for task in tasks:
                 outcome = None
                 if task.abort.is_set():

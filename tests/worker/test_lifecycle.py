@@ -193,3 +193,12 @@ def test_concurrency_is_used_and_never_exceeded(swf: SwfClient, scheduler: Sched
             time.sleep(0.01)
     assert 2 <= peak <= 3
     assert started_but_open(scheduler) == []
+
+
+def test_a_poll_that_cannot_succeed_ends_run(swf: SwfClient) -> None:
+    from flotod.errors import UnknownResourceError
+
+    worker = ActivityWorker("no-such-domain", WORK, swf=swf, registry=REGISTRY, concurrency=3)
+    with pytest.raises(UnknownResourceError):
+        worker.run()
+    assert worker.stats.running == 0
