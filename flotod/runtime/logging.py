@@ -33,6 +33,7 @@ LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNI
 # syslog priorities, as journald and the "<N>" stderr prefix understand them
 PRIORITIES = {"debug": 7, "info": 6, "warning": 4, "error": 3, "critical": 2}
 FORMATS = ("auto", "journal", "logfmt", "json")
+JOURNAL_SOCKET_ENV = "FLOTOD_JOURNAL_SOCKET"
 # Libraries whose INFO/DEBUG chatter drowns flotod's own records.
 NOISY_LOGGERS = ("boto3", "botocore", "urllib3", "s3transfer")
 
@@ -206,11 +207,13 @@ def configure_logging(
     stream: TextIO | None = None,
     *,
     identifier: str | None = None,
-    journal_socket: str = DEFAULT_SOCKET,
+    journal_socket: str | None = None,
 ) -> str:
     """Set up structlog and stdlib logging for this process; returns the format chosen.
 
     ``identifier`` is the journal's SYSLOG_IDENTIFIER (default: the program's name).
+    ``journal_socket`` defaults to $FLOTOD_JOURNAL_SOCKET, else journald's own socket: the
+    variable lets tests (or a container with a relocated journal) receive the entries.
     """
     if level not in LEVELS:
         raise ValueError(f"log level must be one of {', '.join(LEVELS)}, not {level!r}")
@@ -220,7 +223,8 @@ def configure_logging(
     previous = _state.pop("sink", None)
     if previous is not None:
         previous.close()
-    sink = _Sink(chosen, out, name, journal_socket)
+    socket_path = journal_socket or os.environ.get(JOURNAL_SOCKET_ENV) or DEFAULT_SOCKET
+    sink = _Sink(chosen, out, name, socket_path)
     _state["sink"] = sink
     tail: list[Callable[[Any, str, EventDict], EventDict]] = [
         merge_contextvars,

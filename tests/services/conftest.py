@@ -134,10 +134,13 @@ class Site:
         environ = {k: v for k, v in os.environ.items() if not k.startswith(("NOTIFY_", "AWS_"))}
         environ["PYTHONPATH"] = str(ROOT)
         environ.update(env or {})
-        index = len(self.services)
-        service = Service(kind, config, self.tmp / f"{kind}-{index}.log", environ)
+        service = Service(kind, config, self.next_log_path(kind), environ)
         self.services.append(service)
         return service
+
+    def next_log_path(self, kind: str) -> Path:
+        """Where the next started service's stderr goes (the file is created at its start)."""
+        return self.tmp / f"{kind}-{len(self.services)}.log"
 
     def register_workflow_type(self, name: str, task_list: str, task_timeout: int = 10) -> None:
         self.client.register_workflow_type(
