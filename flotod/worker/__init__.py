@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from flotod.worker.context import CurrentTask, TaskInfo, current_task
 from flotod.worker.registry import (
     ActivityDefinition,
@@ -11,7 +14,24 @@ from flotod.worker.registry import (
     default_registry,
     generator,
 )
-from flotod.worker.worker import SHUTDOWN_REASON, ActivityWorker, WorkerStats
+
+if TYPE_CHECKING:
+    from flotod.worker.worker import SHUTDOWN_REASON, ActivityWorker, WorkerStats
+
+_LAZY = {
+    "SHUTDOWN_REASON": "flotod.worker.worker",
+    "ActivityWorker": "flotod.worker.worker",
+    "WorkerStats": "flotod.worker.worker",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import boto3-backed names on first use, so the pure parts load without boto3."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "SHUTDOWN_REASON",
