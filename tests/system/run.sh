@@ -3,9 +3,12 @@
 # systemd (a booted Debian 12 container). Run as root: `bash tests/system/run.sh` or
 # `make system-test`. Takes 2-4 minutes with a cached root, plus ~1 minute to build the root.
 #
-# Steps that need the flotod services run when flotod/cli/services.py exists in the tree and
-# fail loudly from then on; until then the unit lifecycle is proven with probe.py standing in.
-# Any step that cannot run fails the test: nothing is skipped silently.
+# probe.py proves the unit lifecycle on its own; then the installed services run workflows
+# against the embedded SWF (flotod local-swf from the project's .venv, built by `make test`).
+# Any step that cannot run fails the test: nothing is skipped.
+#
+# Host packages (Debian 12): apt-get install -y debhelper dh-python pybuild-plugin-pyproject
+#   python3-all python3-setuptools lintian debootstrap systemd-container procps git
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -29,12 +32,18 @@ source "$HERE/container.sh"
 source "$HERE/probe_steps.sh"
 # shellcheck source=tests/system/service_steps.sh
 source "$HERE/service_steps.sh"
+# shellcheck source=tests/system/workflow_steps.sh
+source "$HERE/workflow_steps.sh"
 
 [[ $(id -u) == 0 ]] || die "must run as root (debootstrap, nspawn)"
-for tool in dpkg-buildpackage lintian debootstrap systemd-nspawn systemd-analyze nsenter; do
+for tool in dpkg-buildpackage lintian debootstrap systemd-nspawn systemd-analyze nsenter ps git; do
   command -v "$tool" >/dev/null || die "$tool missing: apt-get install -y debhelper dh-python \
-pybuild-plugin-pyproject python3-all python3-setuptools lintian debootstrap systemd-container"
+pybuild-plugin-pyproject python3-all python3-setuptools lintian debootstrap systemd-container \
+procps git"
 done
+[[ -x /usr/bin/kill ]] || die "/usr/bin/kill missing: apt-get install -y procps"
+"$VENV_PY" -c 'import flotod.localswf' 2>/dev/null ||
+  die "$VENV_PY cannot import flotod.localswf: build the project venv first (make test)"
 
 WORK=$(mktemp -d /var/tmp/flotod-systest.XXXXXX)
 LOCALSWF_PID=""
@@ -55,11 +64,6 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
-
-SERVICES=no
-[[ -f "$REPO/flotod/cli/services.py" ]] && SERVICES=yes
-CLI_MAIN=no
-[[ -f "$REPO/flotod/cli/main.py" ]] && CLI_MAIN=yes
 
 step "build the package"
 DEB=$(bash "$REPO/packaging/build-deb.sh" "$WORK/dist")
@@ -116,23 +120,12 @@ in_ct 30 systemd-analyze verify --recursive-errors=no --man=no flotod-worker@hel
 [[ $(in_ct 10 stat -c %a /etc/flotod/flotod.toml) == 644 ]] || die "config not world-readable"
 
 step "flotod --version as the flotod user"
-if [[ $CLI_MAIN == yes ]]; then
-  got=$(in_ct 30 runuser -u flotod -- flotod --version) || die "flotod --version failed"
-  [[ $got == *"${VERSION%%+*}"* ]] || die "flotod --version printed '$got'"
-else
-  log "NOTICE: flotod/cli/main.py is not in the tree yet: checking the import instead"
-  got=$(in_ct 30 runuser -u flotod -- python3 -c 'import flotod; print(flotod.__version__)')
-  [[ $got == "${VERSION%%[-+]*}" ]] || die "import flotod as the flotod user printed '$got'"
-fi
+got=$(in_ct 30 runuser -u flotod -- flotod --version) || die "flotod --version failed"
+[[ $got == *"${VERSION%%[-+]*}"* ]] || die "flotod --version printed '$got'"
 
 run_probe_steps
 
-if [[ $SERVICES == yes ]]; then
-  run_service_steps
-else
-  log "NOTICE: flotod/cli/services.py is not in the tree yet: the end-to-end workflow steps"
-  log "NOTICE: (run_service_steps) are wired but not run; the unit lifecycle was proven by probe.py"
-fi
+run_service_steps
 
 step "upgrade restarts running units, leaves stopped ones stopped"
 run_upgrade_step

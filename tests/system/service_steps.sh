@@ -1,12 +1,20 @@
 # shellcheck shell=bash
 # Steps with the real flotod services, against the embedded SWF on the host's loopback
-# (nspawn shares the host network). Sourced by run.sh; run when flotod/cli/services.py exists.
+# (nspawn shares the host network). Sourced by run.sh; always run: a step that cannot run fails.
 
 SWF_PORT=${FLOTOD_SYSTEST_SWF_PORT:-45661}
+# Short empty polls (SWF holds them 60 s) so each stop and restart waits seconds, not a minute;
+# the services' own timeouts and the units are unchanged.
+SWF_POLL_TIMEOUT=5
 REAL_UNITS="flotod-decider@hello.service flotod-worker@hello.service flotod-daemon.service"
+WORKER=flotod-worker@hello.service
+# Installed into the container; the sample worker also serves it (see flotod_systest_nap.py).
+NAP_MODULE=flotod_systest_nap
+CHECK=$HERE/systest_check.py
 
 start_local_swf() {
-  "$VENV_PY" -m flotod.cli.main local-swf --port "$SWF_PORT" >"$WORK/local-swf.log" 2>&1 &
+  "$VENV_PY" -m flotod.cli.main local-swf --port "$SWF_PORT" \
+    --poll-timeout "$SWF_POLL_TIMEOUT" >"$WORK/local-swf.log" 2>&1 &
   LOCALSWF_PID=$!
   local i
   for i in $(seq 1 100); do
@@ -17,23 +25,77 @@ start_local_swf() {
   die "local-swf did not listen on 127.0.0.1:$SWF_PORT"
 }
 
+# The installed operator command, as root, with the same credential file the units are handed.
+flotod_ct() {
+  local secs=$1
+  shift
+  in_ct "$secs" AWS_SHARED_CREDENTIALS_FILE=/etc/flotod/aws-credentials \
+    AWS_EC2_METADATA_DISABLED=true flotod "$@"
+}
+
+# Run `flotod ARGS...` in the container until its output passes `systest_check.py CHECK`.
+# Usage: until_check SECONDS WHAT "CHECK ARGS" FLOTOD_ARGS...
+until_check() {
+  local secs=$1 what=$2 check=$3 out verdict="" end
+  shift 3
+  end=$((SECONDS + secs))
+  while true; do
+    # shellcheck disable=SC2086  # CHECK ARGS are words
+    if out=$(flotod_ct 60 "$@" 2>&1) && verdict=$("$VENV_PY" "$CHECK" $check <<<"$out" 2>&1); then
+      log "$verdict"
+      return 0
+    fi
+    ((SECONDS < end)) || die "timed out after ${secs}s waiting for $what: ${verdict:-$out}"
+    sleep 1
+  done
+}
+
+# Check a command's output once. Usage: expect "CHECK ARGS" TEXT
+expect() {
+  local verdict
+  # shellcheck disable=SC2086
+  verdict=$("$VENV_PY" "$CHECK" $1 <<<"$2" 2>&1) || die "$verdict"
+  log "$verdict"
+}
+
+configure_services() {
+  local etc=$CT_ROOT/etc/flotod
+  sed -i "s|^endpoint_url = .*|endpoint_url = \"http://127.0.0.1:$SWF_PORT\"|" "$etc/flotod.toml"
+  grep -q "^endpoint_url = \"http://127.0.0.1:$SWF_PORT\"" "$etc/flotod.toml" ||
+    die "could not point flotod.toml at the embedded SWF"
+  sed -i "s|^modules = \[\"flotod.examples.hello\"\]|modules = [\"flotod.examples.hello\", \"$NAP_MODULE\"]|" \
+    "$etc/worker.toml"
+  grep -q "\"$NAP_MODULE\"" "$etc/worker.toml" || die "could not add $NAP_MODULE to worker.toml"
+  # Any credential does for the embedded SWF; the units get this file through LoadCredential=.
+  printf '[default]\naws_access_key_id = AKIDSYSTEST\naws_secret_access_key = systest\n' \
+    >"$etc/aws-credentials"
+  chmod 0600 "$etc/aws-credentials"
+  local site
+  site=$(in_ct 20 python3 -c 'import site; print(site.getsitepackages()[0])')
+  [[ $site == /usr/local/* ]] || die "no /usr/local site directory in the container: '$site'"
+  mkdir -p "$CT_ROOT$site"
+  install -m 0644 "$HERE/$NAP_MODULE.py" "$CT_ROOT$site/$NAP_MODULE.py"
+  in_ct 20 runuser -u flotod -- python3 -c "import $NAP_MODULE" ||
+    die "$NAP_MODULE is not importable by the flotod user from $site"
+}
+
 run_service_steps() {
-  step "services: start flotod.target against the embedded SWF"
+  step "services: configure, check, register against the embedded SWF"
   start_local_swf
-  sed -i "s|^endpoint_url = .*|endpoint_url = \"http://127.0.0.1:$SWF_PORT\"|" \
-    "$CT_ROOT/etc/flotod/flotod.toml"
-  # Registering the domain is the operator's one-time step on AWS; do it here on the host.
-  "$VENV_PY" -c 'import sys, boto3
-c = boto3.client("swf", endpoint_url=sys.argv[1], region_name="us-east-1",
-                 aws_access_key_id="AKIDSYSTEST", aws_secret_access_key="systest")
-c.register_domain(name="flotod", workflowExecutionRetentionPeriodInDays="1")' \
-    "http://127.0.0.1:$SWF_PORT" || die "cannot register the flotod domain on local-swf"
+  configure_services
   local cmd
   for cmd in flotod-decider flotod-worker flotod-daemon; do
     in_ct 60 runuser -u flotod -- "$cmd" --config /etc/flotod --check-config \
       >"$WORK/check-$cmd.log" 2>&1 ||
-      die "$cmd --check-config rejects the shipped samples: $(cat "$WORK/check-$cmd.log")"
+      die "$cmd --check-config rejects the sample configs: $(cat "$WORK/check-$cmd.log")"
   done
+  flotod_ct 60 config check >"$WORK/config-check.log" 2>&1 ||
+    die "flotod config check: $(cat "$WORK/config-check.log")"
+  flotod_ct 120 register >"$WORK/register.log" 2>&1 ||
+    die "flotod register failed: $(cat "$WORK/register.log")"
+  grep -q "hello" "$WORK/register.log" || die "register did not name hello: $(cat "$WORK/register.log")"
+
+  step "services: start flotod.target"
   # shellcheck disable=SC2086
   in_ct 30 systemctl enable flotod.target $REAL_UNITS >/dev/null 2>&1
   in_ct 120 systemctl start flotod.target || die "systemctl start flotod.target failed"
@@ -42,37 +104,25 @@ c.register_domain(name="flotod", workflowExecutionRetentionPeriodInDays="1")' \
     wait_ct 60 "$unit to be active" "systemctl is-active -q $unit"
     [[ -n $(unit_prop "$unit" StatusText) ]] || die "$unit sends no STATUS= text"
   done
-  in_ct 20 systemctl status --no-pager flotod-worker@hello.service | grep -q 'Status: "' ||
-    die "systemctl status shows no status text for the worker"
 
-  step "services: reload"
-  for unit in $REAL_UNITS; do
-    in_ct 20 systemctl reload "$unit" || die "systemctl reload $unit failed"
-  done
-  sleep 2
-  for unit in $REAL_UNITS; do
-    [[ $(unit_prop "$unit" ActiveState) == active ]] || die "$unit not active after reload"
-    [[ $(unit_prop "$unit" NRestarts) == 0 ]] || die "$unit restarted on reload"
-  done
+  run_workflow_steps
 
-  if [[ ${FLOTOD_SYSTEST_WORKFLOW:-0} == 1 ]]; then
-    die "the workflow run (start hello, journal WORKFLOW_ID, stop during an activity) is not wired"
-  fi
-  log "NOTICE: workflow steps (hello completes, journalctl WORKFLOW_ID=, stop drains a running"
-  log "NOTICE: activity, daemon child) are NOT run yet: no workflow-start command existed to drive"
+  step "services: reload (RELOADING=1 then READY=1, same PID)"
+  run_reload_step
+
+  step "services: stop during a running activity drains it"
+  run_drain_step
 
   step "services: a broken config fails once with the error in the journal"
   cp "$CT_ROOT/etc/flotod/worker.toml" "$WORK/worker.toml.good"
   printf '\n[worker.hello.bogus]\nnot_a_setting = 1\n' >>"$CT_ROOT/etc/flotod/worker.toml"
-  in_ct 200 systemctl restart flotod-worker@hello.service 2>/dev/null || true
+  in_ct 200 systemctl restart "$WORKER" 2>/dev/null || true
   sleep 8
-  [[ $(unit_prop flotod-worker@hello.service ActiveState) == failed ]] ||
-    die "worker with a broken config is not failed"
-  [[ $(unit_prop flotod-worker@hello.service ExecMainStatus) == 78 ]] ||
-    die "worker with a broken config did not exit 78"
-  [[ $(unit_prop flotod-worker@hello.service NRestarts) == 0 ]] || die "restart loop on bad config"
-  unit_journal flotod-worker@hello.service | grep -q "worker.toml" ||
+  [[ $(unit_prop "$WORKER" ActiveState) == failed ]] || die "worker with a broken config is not failed"
+  [[ $(unit_prop "$WORKER" ExecMainStatus) == 78 ]] || die "worker with a broken config did not exit 78"
+  [[ $(unit_prop "$WORKER" NRestarts) == 0 ]] || die "restart loop on bad config"
+  unit_journal "$WORKER" | grep -q "worker.toml" ||
     die "the config error (naming worker.toml) is not in the journal"
   cp "$WORK/worker.toml.good" "$CT_ROOT/etc/flotod/worker.toml"
-  in_ct 60 systemctl start flotod-worker@hello.service || die "worker did not start again"
+  in_ct 60 systemctl start "$WORKER" || die "worker did not start again"
 }
