@@ -205,7 +205,7 @@ def result_of(closing: dict[str, Any]) -> Any:
     return json.loads(closing["workflowExecutionCompletedEventAttributes"]["result"])
 
 
-Waiter = Callable[[], bool]
+Waiter = Callable[[], object]  # anything truthy ends the wait
 
 
 def eventually(check: Waiter, timeout: float = 20.0, what: str = "condition") -> None:

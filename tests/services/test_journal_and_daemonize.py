@@ -160,7 +160,8 @@ def test_daemonize_detaches_writes_the_pidfile_serves_and_stops(site: Site, tmp_
         env=env, cwd=ROOT, capture_output=True, text=True, timeout=30, check=False,
     )  # fmt: skip
     assert launcher.returncode == 0, launcher.stderr  # the launcher returns once detached
-    eventually(pidfile.exists, what="the pidfile")
+    # The pidfile is created, then written: wait for its content, not just its existence.
+    eventually(lambda: pidfile.exists() and pidfile.read_text().strip(), what="the pidfile")
     pid = int(pidfile.read_text().strip())
     assert alive(pid)
     assert os.getsid(pid) != os.getsid(0)  # a session of its own: detached from ours
