@@ -41,6 +41,17 @@ def _local_swf_arguments(parser: argparse.ArgumentParser) -> None:
         help="seconds a poll waits for a task before returning empty (SWF: 60)",
     )
     parser.add_argument(
+        "--inject-throttling",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="fault injection for tests: answer this share of calls (0 to 1, a seeded random "
+        "draw) with SWF's ThrottlingException; default 0, off",
+    )
+    parser.add_argument(
+        "--throttling-seed", type=int, default=0, help="seed of the --inject-throttling draw"
+    )
+    parser.add_argument(
         "--log-level",
         default="info",
         choices=["debug", "info", "warning", "error"],
@@ -69,13 +80,24 @@ def _run_local_swf(args: argparse.Namespace) -> int:
     if args.poll_timeout <= 0:
         print("flotod local-swf: --poll-timeout must be positive", file=sys.stderr)
         return EX_USAGE
+    if not 0.0 <= args.inject_throttling <= 1.0:
+        print("flotod local-swf: --inject-throttling must be between 0 and 1", file=sys.stderr)
+        return EX_USAGE
     if not _is_loopback(args.host):
         log.warning(
             "listening on non-loopback address %s: anyone who can reach it controls every "
             "workflow (no authentication)",
             args.host,
         )
-    backend = make_backend(poll_timeout=args.poll_timeout)
+    backend = make_backend(
+        poll_timeout=args.poll_timeout,
+        throttle_share=args.inject_throttling,
+        throttle_seed=args.throttling_seed,
+    )
+    if args.inject_throttling:
+        log.warning(
+            "injecting ThrottlingException into %.0f%% of calls", args.inject_throttling * 100
+        )
     try:
         server = make_server(backend, args.host, args.port)
     except OSError as exc:

@@ -29,12 +29,25 @@ __all__ = [
 ]
 
 
-def make_backend(poll_timeout: float = 60.0, region_name: str = "us-east-1") -> LocalSWFBackend:
-    """A fresh, empty backend; polls wait up to ``poll_timeout`` seconds like SWF's 60."""
+def make_backend(
+    poll_timeout: float = 60.0,
+    region_name: str = "us-east-1",
+    throttle_share: float = 0.0,
+    throttle_seed: int = 0,
+) -> LocalSWFBackend:
+    """A fresh, empty backend; polls wait up to ``poll_timeout`` seconds like SWF's 60.
+
+    ``throttle_share`` > 0 injects faults for tests: that share of calls (a random draw seeded
+    with ``throttle_seed``) is answered with SWF's ThrottlingException instead of being served.
+    """
     install()
     from flotod.localswf.backend import LocalSWFBackend
+    from flotod.localswf.faults import Throttle
 
-    return LocalSWFBackend(region_name=region_name, poll_timeout=poll_timeout)
+    backend = LocalSWFBackend(region_name=region_name, poll_timeout=poll_timeout)
+    if throttle_share > 0:
+        backend.throttle = Throttle(throttle_share, throttle_seed)
+    return backend
 
 
 def in_process_client(backend: LocalSWFBackend, region_name: str = "us-east-1") -> Any:

@@ -24,6 +24,7 @@ from moto.swf.models.workflow_type import WorkflowType
 from flotod.localswf import activities
 from flotod.localswf.events import history_page
 from flotod.localswf.execution import LocalWorkflowExecution
+from flotod.localswf.faults import Throttle
 from flotod.localswf.queues import TaskLists
 from flotod.localswf.scheduler import Scheduler
 from flotod.localswf.tasks import LocalActivityTask, LocalDecisionTask
@@ -43,6 +44,7 @@ class LocalSWFBackend(SWFBackend):
     ) -> None:
         super().__init__(region_name, account_id)
         self.poll_timeout = poll_timeout
+        self.throttle: Throttle | None = None  # fault injection, off by default (faults.py)
         self.lock = threading.RLock()
         self.scheduler = Scheduler(self.lock)
         self.decision_lists: TaskLists[LocalDecisionTask] = TaskLists(self.lock)
@@ -56,8 +58,10 @@ class LocalSWFBackend(SWFBackend):
         self.closed_by_domain: dict[str, dict[RunKey, LocalWorkflowExecution]] = {}
 
     def reset(self) -> None:
+        throttle = self.throttle
         self.close()
         self.__init__(self.region_name, self.account_id, self.poll_timeout)  # type: ignore[misc]
+        self.throttle = throttle
 
     def close(self) -> None:
         """Stop the deadline thread and release every waiting poll (they return empty)."""

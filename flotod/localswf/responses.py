@@ -18,6 +18,7 @@ from moto.swf.responses import SWFResponse
 
 from flotod.localswf import listing
 from flotod.localswf.backend import LocalSWFBackend
+from flotod.localswf.faults import throttling_error
 
 log = logging.getLogger(__name__)
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
@@ -176,6 +177,8 @@ def dispatch(backend: LocalSWFBackend, operation: str, body: bytes) -> tuple[int
     method = getattr(response, method_name, None) if method_name in OPERATIONS else None
     if method is None:
         return 400, _error("UnknownOperationException", f"Unknown operation {operation}")
+    if backend.throttle is not None and backend.throttle.hit():
+        return throttling_error()
     try:
         out = method()
     except JsonRESTError as exc:
