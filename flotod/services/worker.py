@@ -121,10 +121,13 @@ def run_worker(proc: ServiceProcess) -> int:
             runner = _Runner(proc)
             runner.thread.start()
         stats = runner.worker.stats
+        problem = (
+            f"; SWF unreachable, retrying: {stats.last_error[:160]}" if stats.last_error else ""
+        )
         proc.status(
             f"polling {task_list}: {stats.running} running, "
             f"{totals['finished'] + stats.finished} finished, "
-            f"{totals['failed'] + stats.failed} failed"
+            f"{totals['failed'] + stats.failed} failed{problem}"
         )
     quick = proc.lifecycle.quick_stop_requested
     runner.worker.stop(now=quick)

@@ -46,6 +46,7 @@ class WorkerStats:
     failed: int
     canceled: int
     last_progress: float
+    last_error: str | None = None  # the last failed poll's error, until a poll succeeds
 
 
 class ActivityWorker:
@@ -96,6 +97,7 @@ class ActivityWorker:
         self._abandoned: set[RunningTask] = set()  # settled for a thread that still runs it
         self._counts = {"finished": 0, "failed": 0, "canceled": 0}
         self._last_progress = time.monotonic()
+        self._last_error: str | None = None
         self._started = False
 
     # -- control -----------------------------------------------------------------------------
@@ -116,16 +118,21 @@ class ActivityWorker:
     def stats(self) -> WorkerStats:
         with self._lock:
             return WorkerStats(
-                running=len(self._running), last_progress=self._last_progress, **self._counts
+                running=len(self._running),
+                last_progress=self._last_progress,
+                last_error=self._last_error,
+                **self._counts,
             )
 
     def running_tasks(self) -> list[RunningTask]:
         with self._lock:
             return list(self._running.values())
 
-    def _touch(self) -> None:
+    def _touch(self, error: str | None = None) -> None:
+        """The loop is alive: a poll returned, or failed and is being retried."""
         with self._lock:
             self._last_progress = time.monotonic()
+            self._last_error = error
 
     # -- loops -------------------------------------------------------------------------------
 
@@ -197,6 +204,8 @@ class ActivityWorker:
                 failures += 1
                 delay = self.swf.retry.delay(failures)
                 log.warning("worker.poll_failed", error=str(exc), retry_in=round(delay, 2))
+                # Backing off is progress for the watchdog: a restart would not bring SWF back.
+                self._touch(error=str(exc))
                 self._stop.wait(delay)
                 continue
             except BaseException as exc:
@@ -230,7 +239,7 @@ class ActivityWorker:
                 if outcome is not None:
                     with self._lock:
                         self._abandoned.add(task)
-                    _bind(task.info)
+                    _bind(task.info, self.task_list)
                     self._settle(task, outcome)
                     clear_contextvars()
 
@@ -260,7 +269,7 @@ class ActivityWorker:
         # After registering: a forced stop either sees this task or has set _abort already.
         if self._abort.is_set():
             running.abort.set()
-        _bind(info)
+        _bind(info, self.task_list)
         try:
             outcome = self._execute(running)
             if running.cancel.is_set() and not running.abort.is_set():
@@ -327,10 +336,11 @@ class ActivityWorker:
         return True
 
 
-def _bind(info: TaskInfo) -> None:
+def _bind(info: TaskInfo, task_list: str) -> None:
     """Every log record about a task carries its ids, whichever thread writes it."""
     clear_contextvars()
     bind_contextvars(
+        task_list=task_list,
         workflow_id=info.workflow_id,
         run_id=info.run_id,
         activity_id=info.activity_id,

@@ -139,6 +139,7 @@ def test_journal_entries_carry_the_workflow_fields(site: Site, journal: Journal)
     assert {e["EVENT"] for e in activity} >= {"activity.started"}
     for entry in activity:
         assert entry["WORKFLOW_ID"] == "journaled" and entry["RUN_ID"] == run
+        assert entry["TASK_LIST"] == "jacts"
     # Everything went to the journal; nothing fell back to stderr lines.
     assert decider.log_path.read_text().strip() == ""
     assert worker.log_path.read_text().strip() == ""

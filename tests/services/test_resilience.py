@@ -179,6 +179,11 @@ def test_services_ride_out_an_endpoint_outage(own_site: Site, endpoint: str) -> 
         assert failed["level"] in ("warning", "error") and failed["retry_in"] > 0
         assert failed["task_list"] == "dt" and failed["error"]
         worker.wait_for("worker.poll_failed")
+        eventually(
+            lambda: any("SWF unreachable, retrying" in m for m in worker_notify.messages),
+            timeout=10,
+            what="the worker to report the outage in STATUS=",
+        )
         status = [m for m in decider_notify.messages if "retrying in" in m]
         assert status[0].startswith("STATUS=retrying in ")
         # backing off: far fewer attempts than a tight loop would make in 10 s
@@ -199,6 +204,11 @@ def test_services_ride_out_an_endpoint_outage(own_site: Site, endpoint: str) -> 
             what="the decider's STATUS= to show it polling again",
         )
         assert worker_notify.messages[0].startswith("READY=1")
+        eventually(
+            lambda: "unreachable" not in worker_notify.messages[-1],
+            timeout=10,
+            what="the worker's STATUS= to clear the outage",
+        )
         decider.send(signal.SIGTERM)
         worker.send(signal.SIGTERM)
         assert decider.stop() == 0 and worker.stop() == 0
