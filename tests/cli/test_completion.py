@@ -52,3 +52,12 @@ def test_service_commands() -> None:
 
 def test_paths_after_config(tmp_path: object) -> None:
     assert "/etc" in complete(["flotod-decider", "--config", "/et"])
+
+
+def test_packaged_script_is_current() -> None:
+    from pathlib import Path
+
+    shipped = Path(__file__).resolve().parents[2] / "packaging" / "completion" / "flotod"
+    assert shipped.read_text() == bash_script(), (
+        "packaging/completion/flotod is stale: flotod completion bash > packaging/completion/flotod"
+    )
