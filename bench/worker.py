@@ -12,22 +12,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import re
 import statistics
-import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-import boto3
 import structlog
-from botocore.config import Config
 
+if not __package__:  # run as a script (bench/worker.py): make the bench package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import boto_client, local_swf, machine
 from flotod.swf import SwfClient
 from flotod.worker import ActivityWorker, Registry, activity
 
@@ -45,49 +42,6 @@ def sleep_activity() -> None:
 @activity("empty", "1", registry=REGISTRY)
 def empty_activity() -> None:
     return None
-
-
-@contextmanager
-def local_swf() -> Iterator[str]:
-    """Start ``flotod local-swf`` on a free loopback port; yield its URL."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "flotod.cli.main",
-            "local-swf",
-            "--port",
-            "0",
-            "--poll-timeout",
-            "2",
-            "--log-level",
-            "warning",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
-        if not url.startswith("http"):
-            raise RuntimeError(f"flotod local-swf did not start (said {url!r})")
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
-def boto_client(url: str) -> Any:
-    return boto3.session.Session().client(
-        "swf",
-        region_name="us-east-1",
-        endpoint_url=url,
-        aws_access_key_id="bench",
-        aws_secret_access_key="bench",
-        config=Config(
-            read_timeout=75, connect_timeout=5, retries={"max_attempts": 0}, max_pool_connections=64
-        ),
-    )
 
 
 def schedule(swf: SwfClient, task_list: str, name: str, count: int) -> None:
@@ -187,21 +141,6 @@ def overhead(url: str, swf: SwfClient, count: int, rounds: int) -> dict[str, flo
     return {"raw_ms": raw * 1000, "worker_ms": work * 1000, "ratio": work / raw}
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}), "
-        f"Python {platform.python_version()}, shared with other jobs"
-    )
-
-
 def write_results(rows: list[dict[str, float]], over: dict[str, float], count: int) -> None:
     lines = [
         "## Worker (`bench/worker.py`)",
@@ -239,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
         help="100 tasks, concurrency 10 and 50 only, results not written",
     )
     parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
+    parser.add_argument(
+        "--write", action="store_true", help="accepted for `python -m bench`; full runs write"
+    )
     args = parser.parse_args(argv)
     # Realistic logging cost: every record rendered as JSON, written to nowhere.
     structlog.configure(
