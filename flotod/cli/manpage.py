@@ -355,7 +355,7 @@ def render(command: str, summary: str, parser: argparse.ArgumentParser, notes: N
     for i, ref in enumerate(refs):
         page, _, section = ref.partition("(")
         comma = "," if i < len(refs) - 1 else ""
-        out.append(f".BR {escape(page)} ({section}{comma}")
+        out.append(f".BR \\%{escape(page)} ({section}{comma}")
     return "\n".join(out) + "\n"
 
 

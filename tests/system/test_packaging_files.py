@@ -114,6 +114,26 @@ def test_package_installs_every_unit_config_and_man_page() -> None:
             assert f"man/{name}.{section}" in manpages, f"{unit.name} points at missing {ref}"
 
 
+def test_man_pages_are_installed_where_their_headers_say() -> None:
+    """dh_installman files a page by its .TH section; a page's name and section must agree with
+    its file name, or man (and lintian) find it under the wrong name."""
+    for listed in (DEBIAN / "flotod.manpages").read_text().split():
+        path = REPO / listed
+        name, _, section = path.name.rpartition(".")
+        th = path.read_text().splitlines()[0].split()
+        assert th[0] == ".TH", f"{listed} does not start with .TH"
+        assert th[1].replace("\\-", "-") == name.upper(), f"{listed}: .TH names {th[1]}"
+        assert th[2] == section, f"{listed}: .TH section {th[2]}, file section {section}"
+
+
+def test_package_ships_a_man_page_for_every_flotod_command() -> None:
+    from flotod.cli.main import COMMANDS
+
+    manpages = set((DEBIAN / "flotod.manpages").read_text().split())
+    for name, *_ in COMMANDS:
+        assert f"man/flotod-{name}.1" in manpages, f"flotod {name} has no packaged man page"
+
+
 def test_package_version_matches_the_project_version() -> None:
     first = (DEBIAN / "changelog").read_text().splitlines()[0]
     deb_version = re.search(r"\(([^)]+)\)", first).group(1)  # type: ignore[union-attr]
