@@ -170,15 +170,20 @@ def dag_spec(domain: str, retry: RetryStrategy | None = None, pause: float = 0.0
     )
 
 
-def start_many(site: Site, ids: list[str], inputs: list[Any], threads: int = 16) -> dict[str, str]:
-    """Start one workflow per id at once from ``threads`` threads; workflow id -> run id."""
+def start_many(
+    site: Site, ids: list[str], inputs: list[Any], threads: int = 16, workflow: str = WORKFLOW
+) -> dict[str, str]:
+    """Start one workflow per id at once from ``threads`` threads; workflow id -> run id.
+
+    An input that is a ``str`` is sent as it is (bad-input tests); anything else as JSON.
+    """
 
     def one(pair: tuple[str, Any]) -> tuple[str, str]:
         workflow_id, value = pair
         answer = site.client.start_workflow_execution(
             domain=site.domain,
             workflowId=workflow_id,
-            workflowType={"name": WORKFLOW, "version": "v1"},
+            workflowType={"name": workflow, "version": "v1"},
             input=value if isinstance(value, str) else json.dumps(value),
         )
         return workflow_id, str(answer["runId"])
