@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean deb system-test
+.PHONY: demo test lint format bench clean docs deb system-test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,8 @@ deb:
 # Builds the .deb and drives it on a booted Debian 12 container (root; see tests/system/run.sh).
 system-test: $(STAMP)
 	bash tests/system/run.sh
+
+# Regenerate what is derived from the code: man pages and bash completion (tests fail when stale).
+docs: $(STAMP)
+	$(BIN)/python -m flotod.cli.manpage man
+	$(BIN)/flotod completion bash > packaging/completion/flotod

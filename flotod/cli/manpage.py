@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from flotod import __version__
@@ -31,7 +31,6 @@ class Notes:
     exit_status: tuple[tuple[str, str], ...] = ()
     see_also: tuple[str, ...] = ()
     # Help for arguments the parser leaves without any, keyed "ACTION DEST" ("" = no action).
-    argument_help: dict[str, str] = field(default_factory=dict)
 
 
 _PARSE_ERROR = ("2", "The command line could not be parsed (argparse's usage error).")
@@ -105,19 +104,6 @@ NOTES: dict[str, Notes] = {
             _BAD_CONFIG,
         ),
         see_also=("flotod-register(1)",),
-        argument_help={
-            "start execution_timeout": "most seconds the execution may run "
-            "(default: the workflow type's)",
-            "list tag": "this tag only",
-            "show workflow_id": "the execution's workflow id",
-            "history workflow_id": "the execution's workflow id",
-            "signal workflow_id": "the execution's workflow id",
-            "signal signal": "the signal's name, as the decider expects it",
-            "cancel workflow_id": "the execution's workflow id",
-            "terminate workflow_id": "the execution's workflow id",
-            "terminate reason": "recorded in the history as the termination's reason",
-            "terminate details": "recorded in the history as the termination's details",
-        },
     ),
     "config": Notes(
         description=(
@@ -234,9 +220,9 @@ def _metavar(parser: argparse.ArgumentParser, action: argparse.Action) -> str:
     return formatter._format_args(action, default)
 
 
-def _help(parser: argparse.ArgumentParser, action: argparse.Action, fallback: str) -> str:
+def _help(parser: argparse.ArgumentParser, action: argparse.Action) -> str:
     """The help as sentences, with the choices and the default when the help omits them."""
-    help_text = parser._get_formatter()._expand_help(action) if action.help else fallback
+    help_text = parser._get_formatter()._expand_help(action) if action.help else ""
     sentences = [_sentence(help_text)]
     if action.choices is not None and action.metavar is None:
         sentences.append(f"One of: {', '.join(str(c) for c in action.choices)}.")
@@ -298,9 +284,8 @@ def _option_list(
 ) -> list[str]:
     out: list[str] = []
     for action in actions:
-        fallback = notes.argument_help.get(f"{at} {action.dest}".lstrip(), "")
         out += [".TP", _tag(parser, action)]
-        text = _help(parser, action, fallback)
+        text = _help(parser, action)
         if text:
             out.append(_prose(text))
     return out

@@ -302,7 +302,7 @@ def _common(parser: argparse.ArgumentParser, json_flag: bool = True) -> None:
 
 
 def _execution(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("workflow_id", metavar="WORKFLOW_ID")
+    parser.add_argument("workflow_id", metavar="WORKFLOW_ID", help="the execution's workflow id")
     parser.add_argument("--run-id", help="a specific run (default: the newest)")
 
 
@@ -314,7 +314,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--input", help="JSON input, or @FILE, or @- for stdin")
     p.add_argument("--task-list", help="decision task list (default: the type's)")
     p.add_argument("--tag", action="append", help="a tag (up to 5)")
-    p.add_argument("--execution-timeout", type=int, metavar="SECONDS")
+    p.add_argument(
+        "--execution-timeout",
+        type=int,
+        metavar="SECONDS",
+        help="most seconds the execution may run (default: the workflow type's)",
+    )
     p.add_argument("--wait", action="store_true", help="wait until it closes; print the result")
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="give up waiting after this")
     p.add_argument("--interval", type=float, default=1.0, help=argparse.SUPPRESS)
@@ -326,7 +331,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--status", choices=CLOSE_STATUSES, help="closed with this status")
     p.add_argument("--type", help="NAME or NAME:VERSION")
     p.add_argument("--id", help="this workflow id only")
-    p.add_argument("--tag")
+    p.add_argument("--tag", help="this tag only")
     p.add_argument("--hours", type=float, default=24.0, help="started within (default 24)")
     _common(p)
     p.set_defaults(action=_list)
@@ -343,24 +348,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.set_defaults(action=_history)
 
     p = sub.add_parser("signal", help="send a signal")
-    p.add_argument("workflow_id", metavar="WORKFLOW_ID")
-    p.add_argument("signal", metavar="SIGNAL_NAME")
+    p.add_argument("workflow_id", metavar="WORKFLOW_ID", help="the execution's workflow id")
+    p.add_argument(
+        "signal", metavar="SIGNAL_NAME", help="the signal's name, as the decider expects it"
+    )
     p.add_argument("--input", help="JSON input, or @FILE, or @- for stdin")
     p.add_argument("--run-id", help="a specific run (default: the open one)")
     _common(p, json_flag=False)
     p.set_defaults(action=_signal)
 
     p = sub.add_parser("cancel", help="ask the execution to cancel (its decider decides)")
-    p.add_argument("workflow_id", metavar="WORKFLOW_ID")
+    p.add_argument("workflow_id", metavar="WORKFLOW_ID", help="the execution's workflow id")
     p.add_argument("--run-id", help="a specific run (default: the open one)")
     _common(p, json_flag=False)
     p.set_defaults(action=_cancel)
 
     p = sub.add_parser("terminate", help="end the execution now")
-    p.add_argument("workflow_id", metavar="WORKFLOW_ID")
+    p.add_argument("workflow_id", metavar="WORKFLOW_ID", help="the execution's workflow id")
     p.add_argument("--run-id", help="a specific run (default: the open one)")
-    p.add_argument("--reason", default="terminated by an operator")
-    p.add_argument("--details")
+    p.add_argument(
+        "--reason",
+        default="terminated by an operator",
+        help="recorded in the history as the termination's reason",
+    )
+    p.add_argument("--details", help="recorded in the history as the termination's details")
     _common(p, json_flag=False)
     p.set_defaults(action=_terminate)
 
