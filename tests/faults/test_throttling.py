@@ -38,7 +38,15 @@ def test_services_ride_out_throttling(make_site: MakeSite) -> None:
     waited = wait_all_closed(site, runs, timeout=150)
     print(f"\n{len(ids)} throttled workflows closed in {waited:.1f} s")
 
-    check_dag_results(outcomes(site, runs), inputs)
+    found = outcomes(site, runs)
+    check_dag_results(found, inputs)
+    ledger = site.ledger_counts()
+    for wid, out in found.items():
+        # an activity ran again only when SWF handed it out again after a lost attempt
+        ran = sum(count for (workflow, _), count in ledger.items() if workflow == wid)
+        assert ran == out.kinds.count("ActivityTaskStarted"), (wid, out.kinds)
+        lost = out.kinds.count("ActivityTaskTimedOut")
+        assert sum(out.scheduled().values()) == 5 + lost, (wid, out.scheduled())
     retries = swf_retries(services)
     assert retries, "no swf.retry record: throttling was not retried visibly"
     assert {r["code"] for r in retries} == {"ThrottlingException"}
