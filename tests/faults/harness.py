@@ -51,9 +51,10 @@ class LocalSwf:
         self.log_path = log
         self._log = log.open("w")
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self._log, text=True)
-        assert self.proc.stdout is not None
+        stdout = self.proc.stdout
+        assert stdout is not None
         found: list[str] = []
-        reader = threading.Thread(target=lambda: found.append(self.proc.stdout.readline()))  # type: ignore[union-attr]
+        reader = threading.Thread(target=lambda: found.append(stdout.readline()), daemon=True)
         reader.start()
         reader.join(30)
         if not found or not found[0].startswith("http"):
