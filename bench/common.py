@@ -30,6 +30,15 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 @contextmanager
 def local_swf(poll_timeout: float = 2.0, log: Path | None = None) -> Iterator[str]:
     """Start ``flotod local-swf`` on a free loopback port; yield its URL."""
+    with local_swf_process(poll_timeout, log) as (url, _pid):
+        yield url
+
+
+@contextmanager
+def local_swf_process(
+    poll_timeout: float = 2.0, log: Path | None = None
+) -> Iterator[tuple[str, int]]:
+    """Like :func:`local_swf`, yielding the server's pid too (to charge it its CPU)."""
     with open(log or os.devnull, "ab") as errors:  # no log file: inherit our stderr
         proc = subprocess.Popen(
             [
@@ -53,7 +62,7 @@ def local_swf(poll_timeout: float = 2.0, log: Path | None = None) -> Iterator[st
         url = proc.stdout.readline().strip()
         if not url.startswith("http"):
             raise RuntimeError(f"flotod local-swf did not start (said {url!r})")
-        yield url
+        yield url, proc.pid
     finally:
         proc.terminate()
         proc.wait(10)
