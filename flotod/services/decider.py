@@ -17,11 +17,15 @@ from flotod.errors import EX_OK, SwfError, UnknownResourceError
 from flotod.runtime import drain
 from flotod.services.process import ServiceProcess
 from flotod.specs import DeciderSpec
-from flotod.swf import DecisionTask
+from flotod.swf import DecisionTask, RetryPolicy
 
 log = structlog.get_logger("flotod.decider")
 
 Decide = Callable[[DecisionTask], list[Decision]]
+
+# Decisions dropped after the service's few quick retries would cost the workflow a whole
+# decision-task timeout; the task token stays valid until then, so keep trying for ~15 s.
+RESPOND_RETRY = RetryPolicy(max_attempts=8, base_seconds=0.2, cap_seconds=4.0)
 
 
 def decision_types(decisions: list[Decision]) -> list[str]:
@@ -31,7 +35,7 @@ def decision_types(decisions: list[Decision]) -> list[str]:
 def respond(proc: ServiceProcess, task: DecisionTask, decisions: list[Decision]) -> bool:
     """Send the decisions; False when SWF refused them (logged, never raised)."""
     try:
-        proc.swf.respond_decision_task_completed(task.task_token, decisions)
+        proc.swf.respond_decision_task_completed(task.task_token, decisions, retry=RESPOND_RETRY)
     except UnknownResourceError as exc:
         log.warning("decision.too_late", error=str(exc), note="the task timed out meanwhile")
         return False

@@ -266,12 +266,17 @@ class SwfClient(SwfApi):
         )
 
     def respond_decision_task_completed(
-        self, token: str, decisions: list[dict[str, Any]], execution_context: str | None = None
+        self,
+        token: str,
+        decisions: list[dict[str, Any]],
+        execution_context: str | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
+        """Answer a decision task; ``retry`` overrides the client's policy for this call."""
         params: dict[str, Any] = {"taskToken": token, "decisions": decisions}
         if execution_context is not None:
             params["executionContext"] = clip(execution_context, MAX_DATA)
-        self.call("respond_decision_task_completed", **params)
+        self.call("respond_decision_task_completed", retry=retry, **params)
 
     def respond_activity_task_completed(self, token: str, result: str | None) -> None:
         """Report success; ``result`` must already fit SWF's 32,768 characters."""

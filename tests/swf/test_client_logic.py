@@ -173,6 +173,21 @@ def test_retries_are_bounded(stubbed: tuple[SwfClient, Stubber], sleeps: list[fl
     assert len(sleeps) == 3
 
 
+def test_a_respond_may_retry_longer_than_the_client(
+    stubbed: tuple[SwfClient, Stubber], sleeps: list[float]
+) -> None:
+    client, stub = stubbed  # the client's own policy allows 4 attempts
+    for _ in range(6):
+        stub.add_client_error(
+            "respond_decision_task_completed", "ThrottlingException", "Rate exceeded", 400
+        )
+    stub.add_response("respond_decision_task_completed", {})
+    longer = RetryPolicy(max_attempts=8, base_seconds=0.1, cap_seconds=1.0, sleep=sleeps.append)
+    client.respond_decision_task_completed("token", [], retry=longer)
+    assert len(sleeps) == 6 and all(0 <= s <= 1.0 for s in sleeps)
+    stub.assert_no_pending_responses()
+
+
 @pytest.mark.parametrize(
     ("code", "status", "error"),
     [
