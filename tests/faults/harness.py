@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,15 +93,9 @@ class FaultSite(Site):
     """tests/services' Site on its own endpoint, with a retrying client and a ledger file."""
 
     def __init__(self, endpoint: LocalSwf, tmp: Path) -> None:
-        # Site.__init__ registers the domain with a client that never retries: not on a
-        # throttled endpoint. Same attributes, patient client.
+        # A patient client: the domain is registered on an endpoint that may be throttling.
+        super().__init__(endpoint.url, tmp, client=patient_client(endpoint.url), prefix="faults")
         self.endpoint = endpoint
-        self.url = endpoint.url
-        self.tmp = tmp
-        self.domain = f"faults-{uuid.uuid4().hex[:10]}"
-        self.client = patient_client(self.url)
-        self.client.register_domain(name=self.domain, workflowExecutionRetentionPeriodInDays="1")
-        self.services: list[Service] = []
         self.ledger = tmp / "ledger.jsonl"
         self.ledger.touch()
 

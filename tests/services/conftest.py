@@ -100,11 +100,11 @@ class Service:
 class Site:
     """A domain on an endpoint plus helpers to write configs and start services."""
 
-    def __init__(self, url: str, tmp: Path) -> None:
+    def __init__(self, url: str, tmp: Path, client: Any = None, prefix: str = "svc") -> None:
         self.url = url
         self.tmp = tmp
-        self.domain = f"svc-{uuid.uuid4().hex[:10]}"
-        self.client = endpoint_client(url)
+        self.domain = f"{prefix}-{uuid.uuid4().hex[:10]}"
+        self.client = endpoint_client(url) if client is None else client
         self.client.register_domain(name=self.domain, workflowExecutionRetentionPeriodInDays="1")
         self.services: list[Service] = []
 
