@@ -125,7 +125,18 @@ def simpleflow_version() -> str | None:
         try:
             subprocess.run([sys.executable, "-m", "venv", str(SF_VENV)], check=True, timeout=120)
             subprocess.run(
-                [str(python), "-m", "pip", "install", "--quiet", "simpleflow"],
+                [
+                    str(python),
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--retries",
+                    "1",
+                    "--timeout",
+                    "15",
+                    "simpleflow",
+                ],  # offline: fail in seconds, not minutes
                 check=True,
                 timeout=600,
                 stdout=subprocess.DEVNULL,
