@@ -7,6 +7,7 @@ calls back into the service, so the services stay plain loops (no subclassing).
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -76,6 +77,7 @@ class ServiceProcess:
         self.backoff = Backoff()
         self.last_error: str | None = None
         self._status = ""
+        self._status_at = 0.0
         self.log = self._logger()
 
     def _logger(self) -> Any:
@@ -180,14 +182,30 @@ class ServiceProcess:
         self.progress.beat()
 
     def status(self, text: str) -> None:
-        """STATUS= when it changed: a notify socket is a small queue, not a log."""
+        """STATUS= when it changed: a notify socket is a small queue, not a log.
+
+        A change of counts only goes out at most every STATUS_EVERY seconds (a busy decider
+        would otherwise send a datagram per decision, ~2 % of its CPU); any other change (an
+        error appearing or clearing, a new state) goes out at once. The loops call this before
+        every poll, so a held-back count is sent by the next call after the interval.
+        """
         suffix = f"; last error: {self.last_error}" if self.last_error else ""
-        if text + suffix != self._status:
-            self._status = text + suffix
-            self.notifier.status(self._status)
+        full = text + suffix
+        if full == self._status:
+            return
+        now = monotonic()
+        counts_only = _DIGITS.sub("#", full) == _DIGITS.sub("#", self._status)
+        if counts_only and now - self._status_at < STATUS_EVERY:
+            return
+        self._status, self._status_at = full, now
+        self.notifier.status(full)
 
     def wait(self, seconds: float) -> None:
         self.lifecycle.wait(seconds)
+
+
+STATUS_EVERY = 1.0
+_DIGITS = re.compile(r"\d+")
 
 
 def _default_logs(config: ServiceConfig) -> None:
