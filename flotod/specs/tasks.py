@@ -62,6 +62,19 @@ def _check_retry(owner: str, value: object) -> RetryStrategy | None:
     return value
 
 
+def _with_optional_fields(
+    out: dict[str, Any], task: ActivityTask | ChildWorkflow
+) -> dict[str, Any]:
+    """Add the fields activities and child workflows share, leaving out the absent ones."""
+    if task.requires:
+        out["requires"] = list(task.requires)
+    for key in ("input", "retry_strategy", "task_list"):
+        value = getattr(task, key)
+        if value is not None:
+            out[key] = value
+    return out
+
+
 def default_task_id(name: str, version: str, input_: Any, requires: tuple[str, ...]) -> str:
     """``name:version:<hash>``; the hash covers the input and requirements, not the process."""
     digest = stable_hash(name, version, canonical_json(input_), *sorted(requires))
@@ -143,15 +156,7 @@ class ActivityTask(Task):
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id_": self.id_, "name": self.name, "version": self.version}
-        if self.requires:
-            out["requires"] = list(self.requires)
-        if self.input is not None:
-            out["input"] = self.input
-        if self.retry_strategy is not None:
-            out["retry_strategy"] = self.retry_strategy
-        if self.task_list is not None:
-            out["task_list"] = self.task_list
-        return out
+        return _with_optional_fields(out, self)
 
 
 class Generator(ActivityTask):
@@ -208,15 +213,7 @@ class ChildWorkflow(Task):
             "workflow_type_name": self.workflow_type_name,
             "workflow_type_version": self.workflow_type_version,
         }
-        if self.requires:
-            out["requires"] = list(self.requires)
-        if self.input is not None:
-            out["input"] = self.input
-        if self.retry_strategy is not None:
-            out["retry_strategy"] = self.retry_strategy
-        if self.task_list is not None:
-            out["task_list"] = self.task_list
-        return out
+        return _with_optional_fields(out, self)
 
 
 class Timer(Task):
