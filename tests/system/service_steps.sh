@@ -113,6 +113,9 @@ run_service_steps() {
   step "services: stop during a running activity drains it"
   run_drain_step
 
+  step "services: the worker feeds its watchdog, and a frozen worker is restarted"
+  run_watchdog_step
+
   step "services: a broken config fails once with the error in the journal"
   cp "$CT_ROOT/etc/flotod/worker.toml" "$WORK/worker.toml.good"
   printf '\n[worker.hello.bogus]\nnot_a_setting = 1\n' >>"$CT_ROOT/etc/flotod/worker.toml"

@@ -91,3 +91,33 @@ run_drain_step() {
   until_check 120 "the nap workflow to complete after the restart" "outcome nap" \
     workflow show systest-nap --json
 }
+
+# The real worker under a short watchdog: it must keep pinging while its loop polls (so it
+# survives several WatchdogSec periods), and a frozen process must be restarted by systemd.
+run_watchdog_step() {
+  local d=/run/systemd/system/$WORKER.d pid restarts
+  in_ct 10 mkdir -p "$d"
+  timeout 10 nsenter -t "$CT_PID1" -a /bin/sh -c "cat > $d/watchdog.conf" <<'UNIT'
+[Service]
+WatchdogSec=8s
+UNIT
+  in_ct 30 systemctl daemon-reload
+  in_ct 120 systemctl restart "$WORKER" || die "the worker did not restart with WatchdogSec=8s"
+  wait_ct 60 "$WORKER to be active" "systemctl is-active -q $WORKER"
+  pid=$(unit_prop "$WORKER" MainPID)
+  restarts=$(unit_prop "$WORKER" NRestarts)
+  sleep 25 # three watchdog periods of an idle, polling worker
+  [[ $(unit_prop "$WORKER" MainPID) == "$pid" ]] ||
+    die "a healthy worker was restarted: its loop did not keep the watchdog fed"
+  in_ct 10 kill -STOP "$pid"
+  wait_ct 60 "the watchdog to restart the frozen worker" \
+    "[ \"\$(systemctl show -P MainPID $WORKER)\" != $pid ] &&
+     [ \"\$(systemctl show -P NRestarts $WORKER)\" -gt $restarts ] &&
+     systemctl is-active -q $WORKER"
+  in_ct 20 journalctl -q --no-pager -u "$WORKER" | grep -qi "watchdog timeout" ||
+    die "no watchdog timeout for $WORKER in the journal"
+  in_ct 10 rm -rf "$d"
+  in_ct 30 systemctl daemon-reload
+  in_ct 120 systemctl restart "$WORKER" || die "the worker did not restart without the drop-in"
+  wait_ct 60 "$WORKER to be active" "systemctl is-active -q $WORKER"
+}
