@@ -63,8 +63,8 @@ ANALYSIS = [
     "services about 85 % of the on-CPU samples are inside `SwfClient.call`, i.e. botocore "
     "building, signing, sending and parsing requests, exactly as in the raw loop. flotod's own "
     "share is small: in `flotod-worker` the per-task structlog record (JSON) is 4.2 % and "
-    "`_execute` 2.5 %; in `flotod-decider` the per-decision `STATUS=` datagram "
-    "(`ServiceProcess.status` -> `Notifier.send`) is 2.3 %, the structlog record 1.3 % and "
+    "`_execute` 2.5 %; in `flotod-decider` the per-decision `STATUS=` datagram was 2.3 % "
+    "(now coalesced to one a second), the structlog record 1.3 % and "
     "`decide` itself 1.3 %. The endpoint also spends ~10 % more per workflow on flotod's "
     "requests (same number of calls, larger payloads: task inputs carry their context).",
     "",
