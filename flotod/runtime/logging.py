@@ -158,10 +158,21 @@ def _add_level(logger: Any, method_name: str, event: EventDict) -> EventDict:
     return event
 
 
+# The formatted second, reused while it lasts: a busy worker writes hundreds of records a second
+# and strftime was a measurable share of its CPU (py-spy, bench/e2e.py). A (second, text) pair
+# is replaced as a whole, so threads racing on it at worst format the same second twice.
+_second: tuple[int, str] = (-1, "")
+
+
 def _add_timestamp(logger: Any, method_name: str, event: EventDict) -> EventDict:
+    global _second
     now = time.time()
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
-    event.setdefault("timestamp", f"{stamp}.{int(now % 1 * 1000):03d}Z")
+    whole = int(now)
+    cached = _second
+    if cached[0] != whole:
+        cached = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
+        _second = cached
+    event.setdefault("timestamp", f"{cached[1]}.{int(now % 1 * 1000):03d}Z")
     return event
 
 
