@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 
@@ -25,7 +26,7 @@ def test_timestamp_follows_the_clock_across_second_boundaries(
     monkeypatch: pytest.MonkeyPatch, clock: list[float]
 ) -> None:
     for now in clock:
-        monkeypatch.setattr(flog.time, "time", lambda now=now: now)
+        monkeypatch.setattr(time, "time", lambda now=now: now)
         event = flog._add_timestamp(None, "info", {"event": "x"})
         assert event["timestamp"] == _expected(now)
 
