@@ -39,6 +39,7 @@ NOISY_LOGGERS = ("boto3", "botocore", "urllib3", "s3transfer")
 
 EventDict = MutableMapping[str, Any]
 _FIRST = ("timestamp", "level", "event")
+Processor = Callable[[Any, str, EventDict], EventDict]
 
 
 def journal_stream_matches(stream: TextIO, environ: MutableMapping[str, str] | None = None) -> bool:
@@ -83,9 +84,13 @@ def render_logfmt(event: EventDict) -> str:
     return " ".join(f"{k}={_logfmt_value(event[k])}" for k in keys)
 
 
+_JSON = json.JSONEncoder(default=str, ensure_ascii=False)
+
+
 def render_json(event: EventDict) -> str:
-    keys = [k for k in _FIRST if k in event] + [k for k in event if k not in _FIRST]
-    return json.dumps({k: event[k] for k in keys}, default=str, ensure_ascii=False)
+    ordered = {k: event[k] for k in _FIRST if k in event}
+    ordered.update(event)  # keys already placed keep their position
+    return _JSON.encode(ordered)
 
 
 def journal_fields(event: EventDict, identifier: str) -> dict[str, str]:
@@ -143,18 +148,22 @@ class _Sink:
             except (OSError, ValueError):
                 pass  # a closed stderr must not take the service down
 
-    def __call__(self, logger: Any, method_name: str, event: EventDict) -> EventDict:
+    def __call__(self, logger: Any, method_name: str, event: EventDict) -> str:
+        # Returning (to structlog's ReturnLogger, which discards it) instead of raising
+        # DropEvent spares every record an exception: a busy worker writes hundreds a second.
         self.emit(event)
-        raise structlog.DropEvent
+        return ""
 
     def close(self) -> None:
         if self.journal is not None:
             self.journal.close()
 
 
+_LEVEL_ALIASES = {"warn": "warning", "exception": "error", "msg": "info"}
+
+
 def _add_level(logger: Any, method_name: str, event: EventDict) -> EventDict:
-    level = {"warn": "warning", "exception": "error", "msg": "info"}.get(method_name, method_name)
-    event.setdefault("level", level)
+    event.setdefault("level", _LEVEL_ALIASES.get(method_name, method_name))
     return event
 
 
@@ -191,9 +200,10 @@ def _exception_field(logger: Any, method_name: str, event: EventDict) -> EventDi
 class _StdlibBridge(logging.Handler):
     """Sends records of stdlib loggers (boto3, botocore, libraries) through the same pipeline."""
 
-    def __init__(self, chain: list[Callable[[Any, str, EventDict], EventDict]]) -> None:
+    def __init__(self, chain: list[Processor], sink: _Sink) -> None:
         super().__init__()
         self.chain = chain
+        self.sink = sink
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -203,8 +213,7 @@ class _StdlibBridge(logging.Handler):
             method = record.levelname.lower()
             for processor in self.chain:
                 event = processor(None, method, event)
-        except structlog.DropEvent:
-            pass
+            self.sink.emit(event)
         except Exception:
             self.handleError(record)
 
@@ -237,16 +246,11 @@ def configure_logging(
     socket_path = journal_socket or os.environ.get(JOURNAL_SOCKET_ENV) or DEFAULT_SOCKET
     sink = _Sink(chosen, out, name, socket_path)
     _state["sink"] = sink
-    tail: list[Callable[[Any, str, EventDict], EventDict]] = [
-        merge_contextvars,
-        _add_level,
-        _exception_field,
-    ]
+    tail: list[Processor] = [merge_contextvars, _add_level, _exception_field]
     if chosen != "journal":
         tail.append(_add_timestamp)
-    tail.append(sink)
     structlog.configure(
-        processors=list(tail),
+        processors=[*tail, sink],
         wrapper_class=structlog.make_filtering_bound_logger(LEVELS[level]),
         logger_factory=structlog.ReturnLoggerFactory(),
         cache_logger_on_first_use=False,
@@ -254,7 +258,7 @@ def configure_logging(
     root = logging.getLogger()
     for handler in [h for h in root.handlers if isinstance(h, _StdlibBridge)]:
         root.removeHandler(handler)
-    root.addHandler(_StdlibBridge(tail))
+    root.addHandler(_StdlibBridge(tail, sink))
     root.setLevel(LEVELS[level])
     for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, LEVELS[level]))
