@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -114,6 +115,15 @@ class LocalSWFServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         name = host.decode() if isinstance(host, bytes) else str(host)
         return f"http://{name}:{port}"
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (a killed poller, a stopped service) is routine, not a crash:
+        one debug line instead of the stdlib's traceback on stderr. As on SWF, a task handed
+        to a poll whose client is gone stays started until its timeout."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            log.debug("client went away address=%s", client_address)
+            return
+        super().handle_error(request, client_address)
 
     def start_in_thread(self) -> threading.Thread:
         thread = threading.Thread(target=self.serve_forever, name="localswf-http", daemon=True)

@@ -67,3 +67,31 @@ def test_install_fails_loudly_when_moto_changed(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.delattr(Domain, "get_type")
     with pytest.raises(compat.LocalSwfIncompatible, match=r"Domain\.get_type is missing"):
         compat.check()
+
+
+def test_a_client_hanging_up_mid_poll_is_not_a_traceback(
+    swf_backend: object, capfd: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+    import time
+
+    from flotod.localswf import make_server
+
+    server = make_server(swf_backend, "127.0.0.1", 0)  # type: ignore[arg-type]
+    server.start_in_thread()
+    try:
+        host, port = server.server_address[:2]
+        body = b'{"domain": "nowhere", "taskList": {"name": "tl"}}'
+        with socket.create_connection((str(host), int(port))) as conn:
+            conn.sendall(
+                b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.0\r\n"
+                b"X-Amz-Target: SimpleWorkflowService.PollForActivityTask\r\n"
+                b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+            )
+            conn.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+            )
+        time.sleep(0.5)  # the answer (an error for the unknown domain) meets a reset socket
+    finally:
+        server.stop()
+    assert "Traceback" not in capfd.readouterr().err
