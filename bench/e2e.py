@@ -82,8 +82,9 @@ ANALYSIS = [
     "",
     "Why throughput falls below 0.95 x raw while CPU stays near 1.1 x: on this 2-core "
     "machine the endpoint, the services and the driver together use ~1.7 cores at full rate, "
-    "so the run is CPU-bound; counting the endpoint, a dag workflow costs ~43 ms of CPU with "
-    "flotod and ~39 ms with the raw loop, which caps flotod near 0.9 x. Against AWS SWF the "
+    "so the run is CPU-bound; counting the endpoint, a dag workflow costs 42-44 ms of CPU "
+    "with flotod and ~39 ms with the raw loop, which caps flotod at 0.90-0.95 x. Against AWS "
+    "SWF the "
     "services wait on the network instead. Trials of the same cell differ by 5-15 % on this "
     "shared machine, as much as the gap being measured.",
     "",
