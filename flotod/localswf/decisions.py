@@ -271,16 +271,26 @@ def _start_child(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, An
     return None
 
 
-def _signal_external(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> FollowUp:
+def _external(
+    wfe: LocalWorkflowExecution,
+    event_id: int,
+    attrs: dict[str, Any],
+    action: str,
+    done_event: str,
+    act: Callable[[Any, dict[str, Any], int], None],
+    **initiated_attrs: Any,
+) -> FollowUp:
+    """An action on another execution: ``<action>Initiated`` now; after the whole response
+    is applied, ``act`` on the target and ``done_event``, or ``<action>Failed`` when no such
+    execution is open (as on SWF, the outcome reaches only a sender that is still open)."""
     target_id, run_id = attrs.get("workflowId", ""), attrs.get("runId")
     evt = wfe.add_event(
-        "SignalExternalWorkflowExecutionInitiated",
+        f"{action}Initiated",
         workflow_id=target_id,
         run_id=run_id,
-        signal_name=attrs.get("signalName"),
-        input=attrs.get("input"),
         decision_task_completed_event_id=event_id,
         control=attrs.get("control"),
+        **initiated_attrs,
     )
     initiated, sender = evt.event_id, wfe.to_short_dict()
 
@@ -289,7 +299,7 @@ def _signal_external(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str
         if target is None:
             _outcome(
                 wfe,
-                "SignalExternalWorkflowExecutionFailed",
+                f"{action}Failed",
                 workflow_id=target_id,
                 run_id=run_id,
                 cause="UNKNOWN_EXTERNAL_WORKFLOW_EXECUTION",
@@ -298,51 +308,45 @@ def _signal_external(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str
                 control=attrs.get("control"),
             )
             return
-        target.signal(attrs.get("signalName", ""), attrs.get("input"), sender, initiated)
+        act(target, sender, initiated)
         _outcome(
             wfe,
-            "ExternalWorkflowExecutionSignaled",
+            done_event,
             workflow_execution=target.to_short_dict(),
             initiated_event_id=initiated,
         )
 
     return deliver
+
+
+def _signal_external(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> FollowUp:
+    def act(target: Any, sender: dict[str, Any], initiated: int) -> None:
+        target.signal(attrs.get("signalName", ""), attrs.get("input"), sender, initiated)
+
+    return _external(
+        wfe,
+        event_id,
+        attrs,
+        "SignalExternalWorkflowExecution",
+        "ExternalWorkflowExecutionSignaled",
+        act,
+        signal_name=attrs.get("signalName"),
+        input=attrs.get("input"),
+    )
 
 
 def _cancel_external(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> FollowUp:
-    target_id, run_id = attrs.get("workflowId", ""), attrs.get("runId")
-    evt = wfe.add_event(
-        "RequestCancelExternalWorkflowExecutionInitiated",
-        workflow_id=target_id,
-        run_id=run_id,
-        decision_task_completed_event_id=event_id,
-        control=attrs.get("control"),
-    )
-    initiated, sender = evt.event_id, wfe.to_short_dict()
-
-    def deliver() -> None:
-        target = wfe.backend.find_open(wfe.domain.name, target_id, run_id)
-        if target is None:
-            _outcome(
-                wfe,
-                "RequestCancelExternalWorkflowExecutionFailed",
-                workflow_id=target_id,
-                run_id=run_id,
-                cause="UNKNOWN_EXTERNAL_WORKFLOW_EXECUTION",
-                initiated_event_id=initiated,
-                decision_task_completed_event_id=event_id,
-                control=attrs.get("control"),
-            )
-            return
+    def act(target: Any, sender: dict[str, Any], initiated: int) -> None:
         target.request_cancel(sender, initiated)
-        _outcome(
-            wfe,
-            "ExternalWorkflowExecutionCancelRequested",
-            workflow_execution=target.to_short_dict(),
-            initiated_event_id=initiated,
-        )
 
-    return deliver
+    return _external(
+        wfe,
+        event_id,
+        attrs,
+        "RequestCancelExternalWorkflowExecution",
+        "ExternalWorkflowExecutionCancelRequested",
+        act,
+    )
 
 
 def _outcome(wfe: LocalWorkflowExecution, event_type: str, **attributes: Any) -> None:
