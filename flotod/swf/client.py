@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 import botocore.config
 import botocore.exceptions as bexc
+import botocore.session
 import structlog
 
 from flotod.errors import (
@@ -34,6 +35,8 @@ from flotod.swf.limits import (
     clip,
     default_identity,
 )
+from flotod.swf.replies import AVAILABLE as FAST_REPLIES
+from flotod.swf.replies import SwfReplyParserFactory
 from flotod.swf.retry import RetryPolicy
 from flotod.swf.types import ActivityTask, DecisionTask, WorkflowExecution
 
@@ -134,8 +137,12 @@ class SwfClient(SwfApi):
                 retries={"max_attempts": 0, "mode": "standard"},
                 max_pool_connections=max_pool_connections,
             )
+            core = botocore.session.get_session()
+            if FAST_REPLIES:  # histories decoded without botocore's per-field walk
+                core.register_component("response_parser_factory", SwfReplyParserFactory())
             try:
                 session = boto3.session.Session(
+                    botocore_session=core,
                     profile_name=profile or None,
                     aws_access_key_id=access_key_id or None,
                     aws_secret_access_key=secret_access_key or None,
