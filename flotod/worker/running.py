@@ -14,6 +14,25 @@ from flotod.swf.types import ActivityTask
 from flotod.worker.context import CurrentTask, TaskInfo, details_text
 
 
+class Flag:
+    """A one-way signal between threads that nobody waits on: set once, read often.
+
+    ``threading.Event`` builds a Condition and a lock that these flags never use; a worker
+    creates two per task.
+    """
+
+    __slots__ = ("_set",)
+
+    def __init__(self) -> None:
+        self._set = False
+
+    def set(self) -> None:
+        self._set = True  # one attribute store: atomic under the GIL
+
+    def is_set(self) -> bool:
+        return self._set
+
+
 class RunningTask:
     """One received task: its token, latest heartbeat details, and cancel/abort requests."""
 
@@ -24,8 +43,8 @@ class RunningTask:
         self.token = task.task_token
         self.started = time.monotonic()
         self.last_beat = self.started
-        self.abort = threading.Event()
-        self.cancel = threading.Event()
+        self.abort = Flag()
+        self.cancel = Flag()
         self.cancel_at: float | None = None
         self.unknown = False
         self.lane = ""  # name of the worker thread running it

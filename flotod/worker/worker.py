@@ -11,13 +11,14 @@ already forgotten it. A graceful stop finishes in-flight work; a forced stop fai
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from dataclasses import dataclass
 from typing import Literal
 
 import structlog
-from structlog.contextvars import bind_contextvars, clear_contextvars
+from structlog.contextvars import bind_contextvars
 
 from flotod.errors import TransientSwfError
 from flotod.swf.client import SwfClient
@@ -35,6 +36,7 @@ log = structlog.get_logger(__name__)
 
 SHUTDOWN_REASON = "worker shutdown"
 _TICK = 0.1
+_COUNTED_AS = {"completed": "finished", "failed": "failed", "canceled": "canceled"}
 
 
 @dataclass(frozen=True)
@@ -215,7 +217,9 @@ class ActivityWorker:
             failures = 0
             self._touch()
             if task is not None:
-                self._run_task(task)
+                # A fresh context per task: its log fields, and anything the activity binds,
+                # end with it, with nothing to clear (and records merge only these fields).
+                contextvars.Context().run(self._run_task, task)
 
     def _monitor(self, stop: threading.Event) -> None:
         """Heartbeats, and settling thread-run tasks that a forced stop or cancel gave up on."""
@@ -239,9 +243,11 @@ class ActivityWorker:
                 if outcome is not None:
                     with self._lock:
                         self._abandoned.add(task)
-                    _bind(task.info, self.task_list)
-                    self._settle(task, outcome)
-                    clear_contextvars()
+                    contextvars.Context().run(self._settle_bound, task, outcome)
+
+    def _settle_bound(self, running: RunningTask, outcome: Outcome) -> None:
+        _bind(running.info, self.task_list)
+        self._settle(running, outcome)
 
     def _grace_over(self, task: RunningTask) -> bool:
         return (
@@ -281,7 +287,6 @@ class ActivityWorker:
             if not self._settle(running, outcome):
                 log.warning("activity.result_discarded", note="already reported by the worker")
         finally:
-            clear_contextvars()
             with self._lock:
                 self._abandoned.discard(running)
 
@@ -322,10 +327,9 @@ class ActivityWorker:
             else:
                 report(self.swf, running.token, outcome, self.report_retry)
         finally:
-            key = {"completed": "finished", "failed": "failed", "canceled": "canceled"}
             with self._lock:
                 self._running.pop(running.token, None)
-                self._counts[key[outcome.status]] += 1
+                self._counts[_COUNTED_AS[outcome.status]] += 1
                 self._last_progress = time.monotonic()
                 self._lock.notify_all()
             log.info(
@@ -337,8 +341,10 @@ class ActivityWorker:
 
 
 def _bind(info: TaskInfo, task_list: str) -> None:
-    """Every log record about a task carries its ids, whichever thread writes it."""
-    clear_contextvars()
+    """Every log record about a task carries its ids, whichever thread writes it.
+
+    Callers run this inside a context of the task's own (``contextvars.Context().run``).
+    """
     bind_contextvars(
         task_list=task_list,
         workflow_id=info.workflow_id,

@@ -88,3 +88,13 @@ def stubborn(context: Any) -> str:
     current_task().heartbeat("working")
     time.sleep(context["seconds"])
     return "finished anyway"
+
+
+@activity("binds", "1", registry=REGISTRY)
+def binds(context: Any) -> str:
+    """Binds a log field of its own, as activity code may; it must end with the task."""
+    import structlog
+
+    structlog.contextvars.bind_contextvars(customer=context["customer"])
+    structlog.get_logger("activity").info("activity.note")
+    return "ok"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 import structlog
@@ -109,6 +110,26 @@ def test_each_task_logs_with_its_ids(swf: SwfClient, scheduler: Scheduler) -> No
     assert (entry["activity_id"], entry["attempt"], entry["reason"]) == ("a1", 4, "KeyError")
     started = [e for e in capture.entries if e["event"] == "activity.started"]
     assert started and started[0]["activity_id"] == "a1"
+
+
+def test_fields_an_activity_binds_end_with_its_task(swf: SwfClient, scheduler: Scheduler) -> None:
+    scheduler.schedule(("b1", "binds", "1", {"customer": "acme"}), ("e1", "echo", "1", {"k": 1}))
+    capture = structlog.testing.LogCapture()
+    structlog.configure(processors=[structlog.contextvars.merge_contextvars, capture])
+    try:
+        with running(_worker(swf, scheduler)):  # one lane: the two tasks run one after another
+            scheduler.wait_closed(2)
+    finally:
+        structlog.reset_defaults()
+    by_activity: dict[str, list[Any]] = {}
+    for entry in capture.entries:
+        if "activity_id" in entry:
+            by_activity.setdefault(str(entry["activity_id"]), []).append(entry)
+    note = [e for e in by_activity["b1"] if e["event"] == "activity.note"]
+    assert note and note[0]["customer"] == "acme"
+    assert any(e["event"] == "activity.completed" for e in by_activity["e1"])
+    assert all("customer" not in e for e in by_activity["e1"])
+    assert all("activity_id" not in e for e in capture.entries if e["event"] == "worker.stopped")
 
 
 def test_duplicate_registration_names_both_functions() -> None:
