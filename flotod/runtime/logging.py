@@ -141,17 +141,29 @@ class _Sink:
             line = render_json(event)
         else:
             line = render_logfmt(event)
+        if self.format != "json":  # JSON escapes every newline itself
+            line = line.replace("\n", "\\n")
         with self._lock:
             try:
-                self.stream.write(line.replace("\n", "\\n") + "\n")
+                self.stream.write(line + "\n")
                 self.stream.flush()
             except (OSError, ValueError):
                 pass  # a closed stderr must not take the service down
 
     def __call__(self, logger: Any, method_name: str, event: EventDict) -> str:
-        # Returning (to structlog's ReturnLogger, which discards it) instead of raising
-        # DropEvent spares every record an exception: a busy worker writes hundreds a second.
+        """The last processor of structlog's chain, and the first step after the bridge's.
+
+        It also does the level, exception and timestamp steps itself: one call per record
+        instead of four, on a path a busy worker takes twice per task.
+        """
+        event.setdefault("level", _LEVEL_ALIASES.get(method_name, method_name))
+        if "exc_info" in event:
+            _exception_field(logger, method_name, event)
+        if self.journal is None:  # journald stamps its own entries
+            _add_timestamp(logger, method_name, event)
         self.emit(event)
+        # Returning (to structlog's ReturnLogger, which discards it) instead of raising
+        # DropEvent spares every record an exception.
         return ""
 
     def close(self) -> None:
@@ -160,11 +172,6 @@ class _Sink:
 
 
 _LEVEL_ALIASES = {"warn": "warning", "exception": "error", "msg": "info"}
-
-
-def _add_level(logger: Any, method_name: str, event: EventDict) -> EventDict:
-    event.setdefault("level", _LEVEL_ALIASES.get(method_name, method_name))
-    return event
 
 
 # The formatted second, reused while it lasts: a busy worker writes hundreds of records a second
@@ -213,7 +220,7 @@ class _StdlibBridge(logging.Handler):
             method = record.levelname.lower()
             for processor in self.chain:
                 event = processor(None, method, event)
-            self.sink.emit(event)
+            self.sink(None, method, event)
         except Exception:
             self.handleError(record)
 
@@ -246,9 +253,7 @@ def configure_logging(
     socket_path = journal_socket or os.environ.get(JOURNAL_SOCKET_ENV) or DEFAULT_SOCKET
     sink = _Sink(chosen, out, name, socket_path)
     _state["sink"] = sink
-    tail: list[Processor] = [merge_contextvars, _add_level, _exception_field]
-    if chosen != "journal":
-        tail.append(_add_timestamp)
+    tail: list[Processor] = [merge_contextvars]
     structlog.configure(
         processors=[*tail, sink],
         wrapper_class=structlog.make_filtering_bound_logger(LEVELS[level]),
