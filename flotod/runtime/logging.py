@@ -69,13 +69,16 @@ _BARE = re.compile(r"[^\s\"=\\]+")
 
 
 def _logfmt_value(value: Any) -> str:
-    if isinstance(value, bool):
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, bool):
         return "true" if value else "false"
-    if value is None:
+    elif value is None:
         return "null"
-    if isinstance(value, int | float):
+    elif isinstance(value, int | float):
         return str(value)
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    else:
+        text = json.dumps(value, default=str)
     return text if _BARE.fullmatch(text) else json.dumps(text, ensure_ascii=False)
 
 
@@ -93,26 +96,49 @@ def render_json(event: EventDict) -> str:
     return _JSON.encode(ordered)
 
 
+_NOT_FIELDS = frozenset(("event", "level", "timestamp"))
+
+
+def _field_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if type(value) is int:
+        return str(value)
+    return json.dumps(value, default=str)
+
+
 def journal_fields(event: EventDict, identifier: str) -> dict[str, str]:
-    """MESSAGE reads well in plain ``journalctl``; every key is also its own field."""
-    rest = {k: v for k, v in event.items() if k not in ("event", "level", "timestamp")}
-    summary = {k: v for k, v in rest.items() if k != "exception"}
-    message = str(event.get("event", ""))
-    if summary:
-        message += " " + render_logfmt(summary)
-    if "exception" in rest:
-        message += "\n" + str(rest["exception"])
+    """MESSAGE reads well in plain ``journalctl``; every key is also its own field.
+
+    One pass over the record: under systemd this runs for every record a service writes.
+    """
+    name = str(event.get("event", ""))
     fields = {
-        "MESSAGE": message,
+        "MESSAGE": name,
         "PRIORITY": str(PRIORITIES.get(str(event.get("level")), 6)),
         "SYSLOG_IDENTIFIER": identifier,
-        "EVENT": str(event.get("event", "")),
+        "EVENT": name,
     }
-    for key, value in rest.items():
-        name = field_name(key)
-        if name is not None and name not in fields:
-            text = value if isinstance(value, str) else json.dumps(value, default=str)
-            fields[name] = text
+    summary: list[str] = []
+    exception = None
+    for key, value in event.items():
+        if key in _NOT_FIELDS:
+            continue
+        if key == "exception":
+            exception = value
+        else:
+            summary.append(f"{key}={_logfmt_value(value)}")
+        field = field_name(key)
+        if field is not None and field not in fields:
+            fields[field] = _field_text(value)
+    if summary:
+        fields["MESSAGE"] = name + " " + " ".join(summary)
+    if exception is not None:
+        fields["MESSAGE"] += "\n" + str(exception)
     return fields
 
 

@@ -223,3 +223,46 @@ def test_journal_fallback_prefixes_priority_on_the_journal_stream(
         structlog.get_logger().error("lost.journal")
         stream.seek(0)
         assert stream.read() == "<3>level=error event=lost.journal\n"
+
+
+def test_python_systemd_gets_ready_key_value_strings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With Debian's python3-systemd, entries go through its ``sendv`` (no per-entry stack
+    walk for CODE_FILE); an unreachable journal still falls back to a stderr line."""
+    import sys
+    import types
+
+    from flotod.runtime.journal import DEFAULT_SOCKET
+
+    sent: list[tuple[str, ...]] = []
+    reachable = [True]
+
+    def sendv(*lines: str) -> None:
+        if not reachable[0]:
+            raise OSError("journal gone")
+        sent.append(lines)
+
+    systemd = types.ModuleType("systemd")
+    journal = types.ModuleType("systemd.journal")
+    journal.sendv = sendv  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "systemd", systemd)
+    monkeypatch.setitem(sys.modules, "systemd.journal", journal)
+    stream = io.StringIO()
+    configure_logging(
+        "info", "journal", stream, identifier="flotod-decider", journal_socket=DEFAULT_SOCKET
+    )
+    log = structlog.get_logger()
+    log.info("decision.completed", workflow_id="w\n1", decisions=["A"], closing=False)
+    (lines,) = sent
+    fields = dict(line.split("=", 1) for line in lines)
+    message = 'decision.completed workflow_id="w\\n1" decisions="[\\"A\\"]" closing=false'
+    assert fields["MESSAGE"] == message
+    assert fields["WORKFLOW_ID"] == "w\n1"  # sendv sends values with newlines intact
+    assert (fields["PRIORITY"], fields["EVENT"]) == ("6", "decision.completed")
+    assert fields["CLOSING"] == "false"
+    assert fields["SYSLOG_IDENTIFIER"] == "flotod-decider"
+    assert json.loads(fields["DECISIONS"]) == ["A"]
+    assert not any(name.startswith("CODE_") for name in fields)
+    reachable[0] = False
+    log.warning("swf.retry", attempt=2)
+    assert len(sent) == 1
+    assert "swf.retry" in stream.getvalue() and "attempt=2" in stream.getvalue()
