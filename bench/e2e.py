@@ -102,9 +102,11 @@ class Trial:
     endpoint_cpu: float = 0.0
     completed: int = 0
     decision_tasks: int = 0
+    rates: list[float] = field(default_factory=list)  # each round's, in the order run
     notes: list[str] = field(default_factory=list)
 
     def add(self, other: Trial) -> None:
+        self.rates.append(other.rate)
         self.workflows += other.workflows
         self.seconds += other.seconds
         self.decider_cpu += other.decider_cpu
@@ -345,6 +347,12 @@ def table(results: dict[tuple[str, str, int, int], Trial]) -> list[str]:
     return lines
 
 
+def round_ratios(trial: Trial, raw: Trial) -> str:
+    """Each round's rate over the raw loop's in the same round: the spread behind the total."""
+    ratios = sorted(a / b for a, b in zip(trial.rates, raw.rates, strict=False) if b)
+    return ", ".join(f"{r:.2f}" for r in ratios)
+
+
 def verdict(results: dict[tuple[str, str, int, int], Trial]) -> list[str]:
     out = []
     for (shape, system, deciders, workers), trial in results.items():
@@ -354,9 +362,9 @@ def verdict(results: dict[tuple[str, str, int, int], Trial]) -> list[str]:
         rate, cpu = trial.rate / raw.rate, trial.cpu_ms() / raw.cpu_ms()
         ok = rate >= TARGET_RATE and cpu <= TARGET_CPU
         out.append(
-            f"- {shape} {deciders}+{workers}: throughput {rate:.2f} x raw "
-            f"(target >= {TARGET_RATE}), CPU {cpu:.2f} x raw (target <= {TARGET_CPU}): "
-            + ("met" if ok else "**missed**")
+            f"- {shape} {deciders}+{workers}: throughput {rate:.3f} x raw "
+            f"(rounds: {round_ratios(trial, raw)}; target >= {TARGET_RATE}), "
+            f"CPU {cpu:.2f} x raw (target <= {TARGET_CPU}): " + ("met" if ok else "**missed**")
         )
     return out
 
