@@ -13,6 +13,7 @@ parsed as a PollForDecisionTask reply by botocore's own parser and by flotod's
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import platform
 import re
@@ -133,22 +134,26 @@ def _median(call: Callable[[], object], runs: int) -> float:
     return statistics.median(times)
 
 
+@functools.cache
+def _decision_task_shape() -> Any:
+    """The PollForDecisionTask output model, built once for every row."""
+    import boto3
+
+    client = boto3.session.Session().client(
+        "swf", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    return client.meta.service_model.operation_model("PollForDecisionTask").output_shape
+
+
 def parse_times(events: list[Event], runs: int) -> tuple[float, float]:
     """Seconds to read ``events`` from a PollForDecisionTask reply: botocore's, flotod's."""
     import json
 
-    import boto3
     from botocore.parsers import JSONParser
 
     from flotod.swf.replies import SwfReplyParser
 
-    model = (
-        boto3.session.Session()
-        .client("swf", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-        .meta.service_model
-    )
-    shape = model.operation_model("PollForDecisionTask").output_shape
-    assert shape is not None
+    shape = _decision_task_shape()
     stamped = [{**e, "eventTimestamp": 1_790_000_000 + i / 1000} for i, e in enumerate(events)]
     reply = {
         "body": json.dumps(
