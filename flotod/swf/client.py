@@ -27,6 +27,8 @@ from flotod.errors import (
     ValidationError,
 )
 from flotod.swf.api import SwfApi
+from flotod.swf.histories import MAX_PAGE as MAX_HISTORY_PAGE
+from flotod.swf.histories import HistoryCache, HistoryMismatch
 from flotod.swf.limits import (
     MAX_DATA,
     MAX_HEARTBEAT_DETAILS,
@@ -87,6 +89,11 @@ _CREDENTIAL_ERRORS: tuple[type[Exception], ...] = (
     bexc.ProfileNotFound,
 )
 _CONNECTION_ERRORS: tuple[type[Exception], ...] = (bexc.ConnectionError, bexc.HTTPClientError)
+
+
+def _ascending(events: list[dict[str, Any]]) -> bool:
+    """A page in SWF's default order: what an endpoint that ignores reverseOrder sends."""
+    return len(events) > 1 and events[0]["eventId"] < events[-1]["eventId"]
 
 
 def translate_client_error(exc: bexc.ClientError, operation: str) -> SwfError:
@@ -222,33 +229,104 @@ class SwfClient(SwfApi):
     # -- polls and responses -----------------------------------------------------------------
 
     def poll_for_decision_task(
-        self, domain: str, task_list: str, *, page_size: int | None = None
+        self,
+        domain: str,
+        task_list: str,
+        *,
+        page_size: int | None = None,
+        history: HistoryCache | None = None,
     ) -> DecisionTask | None:
-        """One decision task with all its history pages joined, or None for an empty poll."""
+        """One decision task with its whole history, or None for an empty poll.
+
+        With ``history`` the poll asks for the newest events first, in pages sized by the
+        cache, and fetches only what the cache does not hold (see flotod.swf.histories).
+        """
         params: dict[str, Any] = {
             "domain": domain,
             "taskList": {"name": task_list},
             "identity": self.identity,
         }
-        if page_size:
+        if history is not None:
+            params["reverseOrder"] = True
+            params["maximumPageSize"] = history.page_size()
+        elif page_size:
             params["maximumPageSize"] = page_size
         first = self.call("poll_for_decision_task", poll=True, **params)
         if not first.get("taskToken"):
             return None
+        execution = WorkflowExecution.from_api(first["workflowExecution"])
         events = list(first.get("events", []))
         token = first.get("nextPageToken")
-        while token:
-            page = self.call("poll_for_decision_task", poll=True, nextPageToken=token, **params)
-            events.extend(page.get("events", []))
-            token = page.get("nextPageToken")
+        if history is not None and not _ascending(events):
+            events = self._join_history(history, domain, execution, events, token, params)
+        else:  # no cache, or an endpoint that ignores reverseOrder: every page, oldest first
+            while token:
+                page = self.call("poll_for_decision_task", poll=True, nextPageToken=token, **params)
+                events.extend(page.get("events", []))
+                token = page.get("nextPageToken")
+            if history is not None:
+                history.put(execution.workflow_id, execution.run_id, events)
         return DecisionTask(
             task_token=first["taskToken"],
-            workflow_execution=WorkflowExecution.from_api(first["workflowExecution"]),
+            workflow_execution=execution,
             workflow_type=dict(first["workflowType"]),
             events=events,
             started_event_id=int(first.get("startedEventId", 0)),
             previous_started_event_id=int(first.get("previousStartedEventId") or 0),
         )
+
+    def _join_history(
+        self,
+        history: HistoryCache,
+        domain: str,
+        execution: WorkflowExecution,
+        newest_first: list[dict[str, Any]],
+        token: str | None,
+        params: dict[str, Any],
+    ) -> list[dict[str, Any]]:
+        """Fetch the events neither held nor on the first page, then join them to the cache.
+
+        What is missing is known from the first page: every event after the last one held and
+        before the page's oldest. It comes from the poll's further pages, or, when that would
+        take more calls, from GetWorkflowExecutionHistory in pages of 1,000 from event 1.
+        """
+        wid, rid = execution.workflow_id, execution.run_id
+        page = int(params["maximumPageSize"])
+        while token and newest_first:
+            oldest = int(newest_first[-1]["eventId"])
+            missing = oldest - 1 - history.known(wid, rid)
+            if missing <= 0:
+                break
+            if -(-missing // page) > -(-(oldest - 1) // MAX_HISTORY_PAGE):
+                newest_first.extend(reversed(self._events_before(domain, execution, oldest)))
+                break
+            more = self.call("poll_for_decision_task", poll=True, nextPageToken=token, **params)
+            newest_first.extend(more.get("events", []))
+            token = more.get("nextPageToken")
+        try:
+            return history.join(wid, rid, newest_first)
+        except HistoryMismatch as exc:
+            # Never decide on a partial history: read it whole, as far as this task reaches.
+            log.warning("history.mismatch", error=str(exc), workflow_id=wid, run_id=rid)
+            history.drop(wid, rid)
+            newest = int(newest_first[0]["eventId"]) if newest_first else 0
+            return self._events_before(domain, execution, newest + 1)
+
+    def _events_before(
+        self, domain: str, execution: WorkflowExecution, stop: int
+    ) -> list[dict[str, Any]]:
+        """The run's events 1 .. stop-1, oldest first, in as few calls as SWF allows."""
+        params = {
+            "domain": domain,
+            "execution": execution.to_api(),
+            "maximumPageSize": MAX_HISTORY_PAGE,
+        }
+        events: list[dict[str, Any]] = []
+        for event in self._pages("get_workflow_execution_history", "events", params):
+            if int(event["eventId"]) >= stop:
+                break
+            events.append(event)
+        return events
 
     def poll_for_activity_task(
         self, domain: str, task_list: str, *, identity: str | None = None

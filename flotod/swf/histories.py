@@ -1,0 +1,121 @@
+"""Histories a decider already read, so that its next poll of the same run fetches only news.
+
+A decision task carries the run's whole history, and without a cache every task of a run
+fetches, sends and decodes every event again: a run's n-th decision task costs O(n) on the
+wire, so its whole life costs O(n^2). SWF histories only ever grow, and an event never changes
+once written, so a decider that remembers the events it has seen can poll in reverse order
+with a small page and stop as soon as the newest events meet the ones it holds.
+
+The page size adapts to what the polls needed: about twice the events recent tasks had to
+fetch. With one decider per task list nearly every task finds its run here and needs only its
+few new events; with many deciders sharing a task list, a run's tasks land on different
+hosts, most polls miss, and the page grows to about a whole history, which is what polling
+without the cache costs. One instance belongs to one polling thread; it does no locking.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+Event = dict[str, Any]
+
+MIN_PAGE = 10
+MAX_PAGE = 1000  # SWF's own limit for maximumPageSize
+DEFAULT_MAX_EVENTS = 20_000
+_SMOOTHING = 0.1  # weight of the newest poll in the running estimate of events needed
+
+
+class HistoryMismatch(ValueError):
+    """The pages and the cached events do not join into one history from event 1."""
+
+
+class HistoryCache:
+    """Least recently used histories, bounded by their total number of events.
+
+    ``max_events`` bounds memory: an event of a small workflow takes about 1 KB once decoded,
+    so the default of 20,000 events is some 20 MB when full.
+    """
+
+    def __init__(self, max_events: int = DEFAULT_MAX_EVENTS) -> None:
+        if max_events < 1:
+            raise ValueError("max_events must be at least 1")
+        self.max_events = max_events
+        self._runs: OrderedDict[tuple[str, str], list[Event]] = OrderedDict()
+        self._events = 0
+        self._needed = MIN_PAGE / 2  # running estimate of the events a poll must fetch
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    @property
+    def events(self) -> int:
+        """Events held across all runs."""
+        return self._events
+
+    def page_size(self) -> int:
+        """The maximumPageSize for the next poll: about twice what recent polls needed."""
+        return max(MIN_PAGE, min(MAX_PAGE, round(2 * self._needed)))
+
+    def known(self, workflow_id: str, run_id: str) -> int:
+        """How many events of the run are held: they are events 1..known."""
+        events = self._runs.get((workflow_id, run_id))
+        return len(events) if events else 0
+
+    def join(self, workflow_id: str, run_id: str, newest_first: Sequence[Event]) -> list[Event]:
+        """The whole history: the held events, then ``newest_first`` (pages as SWF sent them).
+
+        ``newest_first`` must reach back to the event after the last one held (or to event 1).
+        The result replaces what was held for the run and is what a caller may read; the lists
+        it returns are never changed afterwards. Raises HistoryMismatch if they do not join.
+        """
+        key = (workflow_id, run_id)
+        held = self._runs.get(key) or []
+        if not newest_first:
+            raise HistoryMismatch("a decision task without events")
+        oldest = int(newest_first[-1]["eventId"])
+        if oldest > len(held) + 1:
+            raise HistoryMismatch(
+                f"pages reach back to event {oldest}, but only events 1-{len(held)} are held"
+            )
+        joined = held[: oldest - 1]
+        joined.extend(reversed(newest_first))
+        if int(joined[0]["eventId"]) != 1 or int(joined[-1]["eventId"]) != len(joined):
+            raise HistoryMismatch(
+                f"events {joined[0]['eventId']}-{joined[-1]['eventId']} are not one history "
+                f"of {len(joined)} events"
+            )
+        self._observe(len(joined) - len(held), hit=bool(held))
+        self.put(workflow_id, run_id, joined)
+        return joined
+
+    def put(self, workflow_id: str, run_id: str, events: list[Event]) -> None:
+        """Hold ``events`` (a whole history, from event 1) as the run's latest."""
+        key = (workflow_id, run_id)
+        old = self._runs.pop(key, None)
+        if old is not None:
+            self._events -= len(old)
+        if len(events) > self.max_events:
+            return  # one history larger than the whole cache is not worth evicting all for
+        self._runs[key] = events
+        self._events += len(events)
+        while self._events > self.max_events:
+            _, evicted = self._runs.popitem(last=False)
+            self._events -= len(evicted)
+
+    def drop(self, workflow_id: str, run_id: str) -> None:
+        """Forget a run: it closed, or SWF no longer takes decisions for it from here."""
+        old = self._runs.pop((workflow_id, run_id), None)
+        if old is not None:
+            self._events -= len(old)
+
+    def _observe(self, needed: int, *, hit: bool) -> None:
+        """Count the poll; ``needed`` is how many of its events were not held before."""
+        if hit:
+            self.hits += 1
+        else:
+            self.misses += 1
+        self._needed += _SMOOTHING * (needed - self._needed)
