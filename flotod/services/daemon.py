@@ -17,9 +17,10 @@ from flotod.errors import EX_OK, AlreadyExistsError, SwfError
 from flotod.runtime import drain
 from flotod.services.daemon_logic import DaemonSettings, decide_daemon
 from flotod.services.daemon_requests import CHILD_TYPE, DAEMON_TYPE, decide_child
-from flotod.services.decider import handle_decision_task
+from flotod.services.decider import forget_if_closed, handle_decision_task
 from flotod.services.process import ServiceProcess
 from flotod.swf import DecisionTask
+from flotod.swf.histories import DEFAULT_MAX_EVENTS, HistoryCache
 
 log = structlog.get_logger("flotod.daemon")
 
@@ -115,6 +116,9 @@ def run_daemon(proc: ServiceProcess) -> int:
         return EX_OK
     next_check = 0.0
     counts = {"decided": 0, "errors": 0}
+    # The daemon's run grows to continue_after_events events, one signal at a time: held, each
+    # signal's task reads a few new events instead of the whole run (bench/histories.py).
+    history = HistoryCache(DEFAULT_MAX_EVENTS + proc.config.daemon.continue_after_events)
     while not proc.stopping:
         proc.tend()
         if time.monotonic() >= next_check:
@@ -126,7 +130,9 @@ def run_daemon(proc: ServiceProcess) -> int:
             f"{counts['decided']} decided, {counts['errors']} errors"
         )
         try:
-            task = proc.swf.poll_for_decision_task(proc.config.swf.domain, task_list)
+            task = proc.swf.poll_for_decision_task(
+                proc.config.swf.domain, task_list, history=history
+            )
         except SwfError as exc:
             counts["errors"] += 1
             proc.failed("daemon.poll_failed", exc, task_list=task_list)
@@ -137,6 +143,8 @@ def run_daemon(proc: ServiceProcess) -> int:
         sent = handle_decision_task(proc, task, lambda t: decide_for(proc, t), task_list)
         proc.progress.beat()
         counts["decided" if sent is not None else "errors"] += 1
+        if sent is not None:
+            forget_if_closed(history, task, sent)
     drain(
         lambda: True,
         timeout=proc.config.drain_timeout_seconds,

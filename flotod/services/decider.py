@@ -18,6 +18,7 @@ from flotod.runtime import drain
 from flotod.services.process import ServiceProcess
 from flotod.specs import DeciderSpec
 from flotod.swf import DecisionTask, RetryPolicy
+from flotod.swf.histories import HistoryCache
 
 log = structlog.get_logger("flotod.decider")
 
@@ -74,6 +75,14 @@ def handle_decision_task(
         return decisions if sent else None
 
 
+def forget_if_closed(
+    history: HistoryCache | None, task: DecisionTask, decisions: list[Decision]
+) -> None:
+    """A run closed by these decisions gets no more decision tasks: its events can go."""
+    if history is not None and closes_workflow(decisions):
+        history.drop(task.workflow_execution.workflow_id, task.workflow_execution.run_id)
+
+
 def spec_decider(config: ServiceConfig) -> tuple[Decide, DeciderSpec | None]:
     """The function from a task to decisions for this config, and the static spec if any."""
     decider = config.decider
@@ -126,6 +135,8 @@ def run_decider(proc: ServiceProcess) -> int:
     task_list = proc.config.decider.task_list
     decide_task, spec = spec_decider(proc.config)
     counts = {"decided": 0, "closed": 0, "errors": 0}
+    cached = proc.config.decider.history_cache_events
+    history = HistoryCache(cached) if cached else None
     register_workflow_type(proc)
     if not proc.reach_swf(f"polling {task_list}"):
         return EX_OK
@@ -137,7 +148,9 @@ def run_decider(proc: ServiceProcess) -> int:
             f"{counts['errors']} errors"
         )
         try:
-            task = proc.swf.poll_for_decision_task(proc.config.swf.domain, task_list)
+            task = proc.swf.poll_for_decision_task(
+                proc.config.swf.domain, task_list, history=history
+            )
         except SwfError as exc:
             counts["errors"] += 1
             proc.failed("decider.poll_failed", exc, task_list=task_list)
@@ -151,6 +164,7 @@ def run_decider(proc: ServiceProcess) -> int:
             counts["errors"] += 1
             continue
         counts["decided"] += 1
+        forget_if_closed(history, task, decisions)
         if closes_workflow(decisions):
             counts["closed"] += 1
             if spec is not None and spec.terminate_decider_after_completion:
