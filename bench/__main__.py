@@ -9,7 +9,14 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("bench.decider", "bench.localswf", "bench.worker", "bench.e2e", "bench.footprint")
+BENCHMARKS = (
+    "bench.decider",
+    "bench.histories",
+    "bench.localswf",
+    "bench.worker",
+    "bench.e2e",
+    "bench.footprint",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
