@@ -7,10 +7,12 @@ once written, so a decider that remembers the events it has seen can poll in rev
 with a small page and stop as soon as the newest events meet the ones it holds.
 
 The page size adapts to what the polls needed: about twice the events recent tasks had to
-fetch. With one decider per task list nearly every task finds its run here and needs only its
-few new events; with many deciders sharing a task list, a run's tasks land on different
-hosts, most polls miss, and the page grows to about a whole history, which is what polling
-without the cache costs. One instance belongs to one polling thread; it does no locking.
+fetch, and never under 100, because one more call costs as much as a few hundred events (a
+history shorter than the page comes whole, as without the cache). With one decider per task
+list nearly every task finds its run here and needs only its new events; with many deciders
+sharing a task list, a run's tasks land on different hosts, most polls miss, and the page
+grows to about a whole history, which is what polling without the cache costs. One instance
+belongs to one polling thread; it does no locking.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 Event = dict[str, Any]
 
-MIN_PAGE = 10
+MIN_PAGE = 100
 MAX_PAGE = 1000  # SWF's own limit for maximumPageSize
 DEFAULT_MAX_EVENTS = 20_000
 _SMOOTHING = 0.1  # weight of the newest poll in the running estimate of events needed

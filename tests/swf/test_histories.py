@@ -138,7 +138,7 @@ def test_later_tasks_fetch_only_their_new_events(
     cache = HistoryCache()
     calls = Recorder(client, monkeypatch)
     client.start_workflow_execution(unique_domain, "w1", "wf", "1", input={})
-    for signals in (2, 30, 1):
+    for signals in (2, 150, 1):
         task = _decide_with_signals(client, unique_domain, cache, signals)
         assert task.events == _whole(swf_endpoint, unique_domain, task)
         client.respond_decision_task_completed(task.task_token, [])
@@ -147,10 +147,10 @@ def test_later_tasks_fetch_only_their_new_events(
     assert all(p["reverseOrder"] is True for p in polls)
     assert cache.misses == 1, "only the run's first task found nothing held"
     assert cache.hits == 5
-    # The 34 new events after 30 signals were more than a page of the adapted size: three more
-    # poll pages, or one history call (events from 1), whichever takes fewer calls.
-    assert len(polls) == 6
-    assert [name for name, _ in calls.calls].count("get_workflow_execution_history") == 1
+    # The 150 new events were more than a page of the adapted size: one more poll page, or one
+    # history call (events from 1), whichever takes fewer calls, and polls when they tie.
+    assert len(polls) == 7
+    assert [name for name, _ in calls.calls].count("get_workflow_execution_history") == 0
     assert cache.known("w1", task.workflow_execution.run_id) == task.started_event_id
 
 
@@ -160,7 +160,7 @@ def test_a_cold_cache_reads_a_long_history_in_few_calls(
     """Another decider took the earlier tasks: the missing events come in pages of 1,000."""
     other = HistoryCache()
     client.start_workflow_execution(unique_domain, "w1", "wf", "1", input={})
-    earlier = _decide_with_signals(client, unique_domain, other, 150)
+    earlier = _decide_with_signals(client, unique_domain, other, 250)
     client.respond_decision_task_completed(earlier.task_token, [])
     client.signal_workflow_execution(unique_domain, "w1", "last")
     cold = HistoryCache()
@@ -169,8 +169,8 @@ def test_a_cold_cache_reads_a_long_history_in_few_calls(
     task = client.poll_for_decision_task(unique_domain, "decide", history=cold)
     assert task is not None
     assert task.events == _whole(swf_endpoint, unique_domain, task)
-    assert len(task.events) > 150
-    # One small poll page, then the rest in one history call rather than 15 more polls.
+    assert len(task.events) > 250
+    # One poll page, then the rest in one history call rather than two more poll pages.
     assert calls.take() == ["poll_for_decision_task", "get_workflow_execution_history"]
     assert cold.known("w1", task.workflow_execution.run_id) == len(task.events)
 
@@ -179,7 +179,7 @@ def test_a_cold_cache_pages_the_poll_when_that_is_as_cheap(
     client: SwfClient, swf_endpoint: str, unique_domain: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client.start_workflow_execution(unique_domain, "w1", "wf", "1", input={})
-    earlier = _decide_with_signals(client, unique_domain, HistoryCache(), 6)
+    earlier = _decide_with_signals(client, unique_domain, HistoryCache(), 100)
     cold = HistoryCache()
     client.respond_decision_task_completed(earlier.task_token, [])
     client.signal_workflow_execution(unique_domain, "w1", "last")
@@ -196,7 +196,7 @@ def test_held_events_that_do_not_fit_fall_back_to_the_whole_history(
 ) -> None:
     cache = HistoryCache()
     client.start_workflow_execution(unique_domain, "w1", "wf", "1", input={})
-    earlier = _decide_with_signals(client, unique_domain, cache, 2)
+    earlier = _decide_with_signals(client, unique_domain, cache, 150)  # longer than a page
     run_id = earlier.workflow_execution.run_id
     broken = [dict(e) for e in earlier.events]
     broken[0]["eventId"] = 99  # not a history: the join must notice, not decide on it
