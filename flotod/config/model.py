@@ -47,7 +47,7 @@ class DeciderConfig:
     default_activity_task_list: str = ""
     workflow_type_name: str = ""
     workflow_type_version: str = "v1"
-    history_cache_events: int = 20_000
+    history_cache_events: int = 10_000
     drain_timeout_seconds: int = 90
     # The loaded workflow logic; None for a dynamic decider.
     spec: DeciderSpec | None = field(default=None, compare=True, repr=False)

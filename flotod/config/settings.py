@@ -272,8 +272,8 @@ SETTINGS: tuple[Setting, ...] = (
         "decider",
         "history_cache_events",
         Integer(0, 10_000_000),
-        20_000,
-        "History events kept in memory (about 1 KB each) so that a poll fetches only the "
+        10_000,
+        "History events kept in memory (about 2 KB each) so that a poll fetches only the "
         "events that are new to this decider; 0 fetches every history whole.",
     ),
     Setting("decider", "drain_timeout_seconds", _DRAIN, 90, _DRAIN_HELP, reloadable=True),

@@ -25,7 +25,7 @@ Event = dict[str, Any]
 
 MIN_PAGE = 100
 MAX_PAGE = 1000  # SWF's own limit for maximumPageSize
-DEFAULT_MAX_EVENTS = 20_000
+DEFAULT_MAX_EVENTS = 10_000
 _SMOOTHING = 0.1  # weight of the newest poll in the running estimate of events needed
 
 
@@ -36,8 +36,8 @@ class HistoryMismatch(ValueError):
 class HistoryCache:
     """Least recently used histories, bounded by their total number of events.
 
-    ``max_events`` bounds memory: an event of a small workflow takes about 1 KB once decoded,
-    so the default of 20,000 events is some 20 MB when full.
+    ``max_events`` bounds memory: a decoded event takes about 2 KB (measured on activity
+    events with small inputs), so the default of 10,000 events is some 20 MB when full.
     """
 
     def __init__(self, max_events: int = DEFAULT_MAX_EVENTS) -> None:
