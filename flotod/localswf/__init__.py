@@ -3,7 +3,8 @@
 A development and test tool: all state lives in memory and is gone when the process stops.
 It adds to moto child workflows, external signals and cancellations, continue-as-new, long
 polls, one lock (no task handed out twice), indexes (cost per call independent of history
-size), every SWF timeout on one deadline thread, paginated histories and SWF's list filters.
+size), every SWF timeout on one deadline thread, paginated histories, SWF's list filters, the
+request constraints of SWF's API model, and the 25,000-event history limit.
 
 Use :func:`make_backend` then :func:`in_process_client` (tests, no sockets) or
 :class:`LocalSWFServer` (any boto3 client or flotod service via ``endpoint_url``); both call

@@ -30,6 +30,7 @@ from flotod.localswf.scheduler import Scheduler
 from flotod.localswf.tasks import LocalActivityTask, LocalDecisionTask
 
 DEFAULT_POLL_TIMEOUT = 60.0
+HISTORY_LIMIT = 25_000  # events in one run's history; SWF terminates the run there
 RunKey = tuple[str, str]
 
 
@@ -44,6 +45,8 @@ class LocalSWFBackend(SWFBackend):
     ) -> None:
         super().__init__(region_name, account_id)
         self.poll_timeout = poll_timeout
+        self.history_limit = HISTORY_LIMIT  # tests lower it to reach it quickly
+        self._over_limit: list[LocalWorkflowExecution] = []
         self.throttle: Throttle | None = None  # fault injection, off by default (faults.py)
         self.lock = threading.RLock()
         self.scheduler = Scheduler(self.lock)
@@ -57,11 +60,25 @@ class LocalSWFBackend(SWFBackend):
         self.open_by_domain: dict[str, dict[RunKey, LocalWorkflowExecution]] = {}
         self.closed_by_domain: dict[str, dict[RunKey, LocalWorkflowExecution]] = {}
 
+    def over_limit(self, run: LocalWorkflowExecution) -> None:
+        """``run``'s history reached the limit: terminate it when the current step is done.
+
+        The request that added the events settles it before answering (:meth:`settle`); a
+        timer or timeout that added them, on the scheduler's next turn.
+        """
+        self._over_limit.append(run)
+        self.scheduler.call_later(0, self.settle)
+
+    def settle(self) -> None:
+        with self.lock:
+            while self._over_limit:
+                self._over_limit.pop().terminate_at_event_limit()
+
     def reset(self) -> None:
-        throttle = self.throttle
+        throttle, history_limit = self.throttle, self.history_limit
         self.close()
         self.__init__(self.region_name, self.account_id, self.poll_timeout)  # type: ignore[misc]
-        self.throttle = throttle
+        self.throttle, self.history_limit = throttle, history_limit
 
     def close(self) -> None:
         """Stop the deadline thread and release every waiting poll (they return empty)."""

@@ -76,7 +76,17 @@ class LocalWorkflowExecution(WorkflowExecution):
     def _add_event(self, *args: Any, **kwargs: Any) -> LocalHistoryEvent:
         evt = LocalHistoryEvent(len(self._events) + 1, *args, **kwargs)
         self._events.append(evt)
+        if len(self._events) == self.backend.history_limit - 1 and self.open:
+            # SWF terminates a run whose history reaches its limit. Not from inside whatever
+            # is adding events (a response's decisions are half applied): once it is done.
+            self.backend.over_limit(self)
         return evt
+
+    def terminate_at_event_limit(self) -> None:
+        self.terminate(
+            reason="the history reached SWF's limit of events",
+            cause="EVENT_LIMIT_EXCEEDED",
+        )
 
     def add_event(self, event_type: str, **attributes: Any) -> LocalHistoryEvent:
         return self._add_event(event_type, **attributes)

@@ -19,6 +19,7 @@ from moto.swf.responses import SWFResponse
 from flotod.localswf import listing
 from flotod.localswf.backend import LocalSWFBackend
 from flotod.localswf.faults import throttling_error
+from flotod.localswf.validation import check_request
 
 log = logging.getLogger(__name__)
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
@@ -180,7 +181,9 @@ def dispatch(backend: LocalSWFBackend, operation: str, body: bytes) -> tuple[int
     if backend.throttle is not None and backend.throttle.hit():
         return throttling_error()
     try:
+        check_request(operation, response._params)
         out = method()
+        backend.settle()
     except JsonRESTError as exc:
         return 400, exc.get_body().encode()
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
