@@ -1,7 +1,9 @@
 """The pure replay decider: an execution's complete history and a spec in, decisions out.
 
 No I/O, no clock, no randomness: services poll SWF, join the history pages, call
-:func:`decide` (or :func:`decide_dynamic`) and send back what it returns.
+:func:`decide` (or :func:`decide_dynamic`) and send back what it returns. A decider that sees a
+run's tasks one after another can use :class:`Replays` instead, which keeps each run's replay
+state and reads only the events that are new; it answers exactly what :func:`decide` would.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from flotod.engine.decisions import (
     Decision,
     closes_workflow,
 )
+from flotod.engine.replays import Replays
 
 __all__ = [
     "CLOSING_DECISIONS",
@@ -27,6 +30,7 @@ __all__ = [
     "MAX_PAYLOAD",
     "RESERVED_KEY",
     "Decision",
+    "Replays",
     "closes_workflow",
     "closing_reason",
     "decide",

@@ -59,11 +59,29 @@ def decide(
     (``<workflow id>:<task id>``); without it they derive from the start event.
     """
     try:
-        return _Decider(events, spec, workflow_id).run()
+        state = replay(events, spec)
+    except Exception as exc:  # a decider must answer; the reason says what broke
+        return [decider_error(exc)]
+    return decide_from(state, spec, workflow_id)
+
+
+def replay(events: Sequence[Event], spec: DeciderSpec) -> Replay:
+    """The state of an execution after reading ``events`` (may raise on a malformed event)."""
+    return Replay(TaskGraph(spec.tasks_by_id)).read(events)
+
+
+def decider_error(exc: Exception) -> d.Decision:
+    return d.fail_workflow("decider_error", {"error": f"{type(exc).__name__}: {exc}"})
+
+
+def decide_from(state: Replay, spec: DeciderSpec, workflow_id: str | None) -> list[d.Decision]:
+    """Decisions for an execution already replayed into ``state``, which this only reads."""
+    try:
+        return _Decider(state, spec, workflow_id).run()
     except _Fail as fail:
         return [d.fail_workflow(fail.reason, fail.details)]
-    except Exception as exc:  # a decider must answer; the reason says what broke
-        return [d.fail_workflow("decider_error", {"error": f"{type(exc).__name__}: {exc}"})]
+    except Exception as exc:
+        return [decider_error(exc)]
 
 
 def decide_dynamic(
@@ -122,11 +140,11 @@ def _dynamic_spec(events: Sequence[Event], defaults: DeciderSpec) -> DeciderSpec
 class _Decider:
     """One decision: replay the history, then plan what is due within SWF's limits."""
 
-    def __init__(self, events: Sequence[Event], spec: DeciderSpec, workflow_id: str | None):
+    def __init__(self, state: Replay, spec: DeciderSpec, workflow_id: str | None):
         self.spec = spec
         self.workflow_id = workflow_id
-        self.state = Replay(TaskGraph(spec.tasks_by_id)).read(events)
-        self.graph = self.state.graph
+        self.state = state
+        self.graph = state.graph
         self._input: Any = _MISSING
 
     def run(self) -> list[d.Decision]:

@@ -5,9 +5,45 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flotod.engine import decide
+import pytest
+
+from flotod.engine import Replays, decide
+from flotod.engine import decide as whole_replay_decide
 from flotod.specs import DeciderSpec, Task
 from tests.engine.swfsim import Event
+
+
+@pytest.fixture(autouse=True)
+def every_decision_also_incremental(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every decide() of these tests also runs through Replays, which must answer the same.
+
+    Replays continues a kept state with only the new events; here every scenario of the engine
+    tests (retries, generators, children, timers, limits, cancellation) checks that this equals
+    replaying the whole history. Runs are told apart by their events, not trusted by number:
+    a test may decide for several executions under one workflow id.
+    """
+    memos: dict[int, Replays] = {}
+    seen: dict[tuple[int, str | None], list[Event]] = {}
+
+    def checked(
+        events: list[Event], spec: DeciderSpec, workflow_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        full = whole_replay_decide(events, spec, workflow_id)
+        memo = memos.setdefault(id(spec), Replays(spec))
+        key = (id(spec), workflow_id)
+        before = seen.get(key, [])
+        if events[: len(before)] != before:
+            memo.drop(key)
+        seen[key] = [dict(e) for e in events]
+        incremental = memo.decide(key, events, workflow_id)
+        assert incremental == full, "Replays answered differently from a whole replay"
+        return full
+
+    for module in {request.module, __import__(__name__, fromlist=["decide"])}:
+        if getattr(module, "decide", None) is whole_replay_decide:
+            monkeypatch.setattr(module, "decide", checked)
 
 
 def make_spec(*tasks: Task, repeat: bool = False, task_list: str | None = "acts") -> DeciderSpec:
