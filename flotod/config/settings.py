@@ -273,8 +273,9 @@ SETTINGS: tuple[Setting, ...] = (
         "history_cache_events",
         Integer(0, 10_000_000),
         10_000,
-        "History events kept in memory (about 2 KB each) so that a poll fetches only the "
-        "events that are new to this decider; 0 fetches every history whole.",
+        "History events kept in memory (about 2 KB each), with the replay state of their "
+        "runs, so that a decision task fetches and replays only the events new to this "
+        "decider; 0 keeps nothing and reads every history whole.",
     ),
     Setting("decider", "drain_timeout_seconds", _DRAIN, 90, _DRAIN_HELP, reloadable=True),
     # [worker.NAME]

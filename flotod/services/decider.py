@@ -12,7 +12,14 @@ import structlog
 from structlog.contextvars import bound_contextvars
 
 from flotod.config import ServiceConfig
-from flotod.engine import Decision, closes_workflow, closing_reason, decide, decide_dynamic
+from flotod.engine import (
+    Decision,
+    Replays,
+    closes_workflow,
+    closing_reason,
+    decide,
+    decide_dynamic,
+)
 from flotod.errors import EX_OK, SwfError, UnknownResourceError
 from flotod.runtime import drain
 from flotod.services.process import ServiceProcess
@@ -76,15 +83,27 @@ def handle_decision_task(
 
 
 def forget_if_closed(
-    history: HistoryCache | None, task: DecisionTask, decisions: list[Decision]
+    history: HistoryCache | None,
+    task: DecisionTask,
+    decisions: list[Decision],
+    replays: Replays | None = None,
 ) -> None:
-    """A run closed by these decisions gets no more decision tasks: its events can go."""
-    if history is not None and closes_workflow(decisions):
-        history.drop(task.workflow_execution.workflow_id, task.workflow_execution.run_id)
+    """A run closed by these decisions gets no more decision tasks: what was kept can go."""
+    if not closes_workflow(decisions):
+        return
+    execution = task.workflow_execution
+    if history is not None:
+        history.drop(execution.workflow_id, execution.run_id)
+    if replays is not None:
+        replays.drop((execution.workflow_id, execution.run_id))
 
 
-def spec_decider(config: ServiceConfig) -> tuple[Decide, DeciderSpec | None]:
-    """The function from a task to decisions for this config, and the static spec if any."""
+def spec_decider(
+    config: ServiceConfig,
+) -> tuple[Decide, DeciderSpec | None, Replays | None]:
+    """The function from a task to decisions for this config, the static spec if any, and
+    the replay states it keeps between a run's tasks (static specs, with
+    ``history_cache_events`` > 0, which also bounds them)."""
     decider = config.decider
     if decider.dynamic:
         defaults = DeciderSpec(
@@ -96,14 +115,23 @@ def spec_decider(config: ServiceConfig) -> tuple[Decide, DeciderSpec | None]:
         def dynamic(task: DecisionTask) -> list[Decision]:
             return decide_dynamic(task.events, defaults, task.workflow_execution.workflow_id)
 
-        return dynamic, None
+        return dynamic, None, None
     spec = decider.spec
     assert spec is not None, "a loaded non-dynamic decider config always has a spec"
+    if decider.history_cache_events:  # a new spec (a reload) starts with nothing kept
+        replays = Replays(spec, max_events=decider.history_cache_events)
+
+        def continued(task: DecisionTask) -> list[Decision]:
+            execution = task.workflow_execution
+            key = (execution.workflow_id, execution.run_id)
+            return replays.decide(key, task.events, execution.workflow_id)
+
+        return continued, spec, replays
 
     def static(task: DecisionTask) -> list[Decision]:
         return decide(task.events, spec, task.workflow_execution.workflow_id)
 
-    return static, spec
+    return static, spec, None
 
 
 def register_workflow_type(proc: ServiceProcess) -> None:
@@ -133,16 +161,17 @@ def register_workflow_type(proc: ServiceProcess) -> None:
 def run_decider(proc: ServiceProcess) -> int:
     """The decider loop until a stop; returns the exit code."""
     task_list = proc.config.decider.task_list
-    decide_task, spec = spec_decider(proc.config)
-    counts = {"decided": 0, "closed": 0, "errors": 0}
+    # history_cache_events = 0 keeps nothing between tasks: no events, no replay states.
     cached = proc.config.decider.history_cache_events
     history = HistoryCache(cached) if cached else None
+    decide_task, spec, replays = spec_decider(proc.config)
+    counts = {"decided": 0, "closed": 0, "errors": 0}
     register_workflow_type(proc)
     if not proc.reach_swf(f"polling {task_list}"):
         return EX_OK
     while not proc.stopping:
         if proc.tend() is not None:
-            decide_task, spec = spec_decider(proc.config)
+            decide_task, spec, replays = spec_decider(proc.config)
         proc.status(
             f"polling {task_list}: {counts['decided']} decided, {counts['closed']} closed, "
             f"{counts['errors']} errors"
@@ -164,7 +193,7 @@ def run_decider(proc: ServiceProcess) -> int:
             counts["errors"] += 1
             continue
         counts["decided"] += 1
-        forget_if_closed(history, task, decisions)
+        forget_if_closed(history, task, decisions, replays)
         if closes_workflow(decisions):
             counts["closed"] += 1
             if spec is not None and spec.terminate_decider_after_completion:
