@@ -89,10 +89,9 @@ ANALYSIS = [
     "(`flotod.engine.Replays`, in the last run) cut the engine's time per decision task on "
     "these dag histories from about 44 to 14 us (timed alone), and the decider's CPU per "
     "workflow stayed where it was, spread over more decision tasks (8.85). The decider's "
-    "history cache does not change these cells: their histories (at most 56 events) come "
-    "whole in one page either way; it pays on long histories (the section below on long "
-    "histories). Against AWS SWF the services wait on the network instead of each other's "
-    "CPU.",
+    "history cache does not change these cells: their histories (about 60 events) come whole "
+    "in one page either way; it pays on long histories (the section below on long histories)."
+    " Against AWS SWF the services wait on the network instead of each other's CPU.",
     "",
     "simpleflow forks a process per activity task and per decision, so on this fast endpoint "
     "it reaches a fraction of the raw loop's rate at several times its CPU (on stock moto, "
