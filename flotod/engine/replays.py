@@ -15,12 +15,12 @@ raised is never kept, and a task whose events do not continue the kept ones is r
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 
 from flotod.engine import decisions as d
 from flotod.engine.decide import decide_from, decider_error, replay
 from flotod.engine.history import Event, Replay
+from flotod.lru import SizedLRU
 from flotod.specs import DeciderSpec
 
 DEFAULT_MAX_EVENTS = 10_000
@@ -38,8 +38,7 @@ class Replays:
             raise ValueError("max_events must be at least 1")
         self.spec = spec
         self.max_events = max_events
-        self._runs: OrderedDict[Hashable, tuple[Replay, int]] = OrderedDict()
-        self._events = 0
+        self._runs: SizedLRU[Replay] = SizedLRU(max_events)  # state, events it has read
 
     def __len__(self) -> int:
         return len(self._runs)
@@ -56,9 +55,7 @@ class Replays:
 
         ``events`` is the run's complete history, ascending from event 1, as SWF sends it.
         """
-        entry = self._runs.pop(key, None)
-        if entry is not None:
-            self._events -= entry[1]
+        entry = self._runs.pop(key)
         try:
             if entry is not None and _continues(events, entry[1]):
                 state, read = entry
@@ -67,23 +64,17 @@ class Replays:
                 state = replay(events, self.spec)
         except Exception as exc:  # a half-read state is never kept
             return [decider_error(exc)]
-        if len(events) <= self.max_events:
-            self._runs[key] = (state, len(events))
-            self._events += len(events)
-            while self._events > self.max_events:
-                self._events -= self._runs.popitem(last=False)[1][1]
+        self._runs.put(key, state, len(events))
         return decide_from(state, self.spec, workflow_id)
 
     @property
     def events(self) -> int:
         """Events the kept states have read, across all runs."""
-        return self._events
+        return self._runs.size
 
     def drop(self, key: Hashable) -> None:
         """Forget a run: it closed, or its tasks no longer come here."""
-        entry = self._runs.pop(key, None)
-        if entry is not None:
-            self._events -= entry[1]
+        self._runs.pop(key)
 
 
 def _continues(events: Sequence[Event], read: int) -> bool:

@@ -70,6 +70,8 @@ class LocalSWFBackend(SWFBackend):
         self.scheduler.call_later(0, self.settle)
 
     def settle(self) -> None:
+        if not self._over_limit:  # every request ends here: no lock when there is nothing
+            return
         with self.lock:
             while self._over_limit:
                 self._over_limit.pop().terminate_at_event_limit()

@@ -17,9 +17,10 @@ belongs to one polling thread; it does no locking.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
+
+from flotod.lru import SizedLRU
 
 Event = dict[str, Any]
 
@@ -44,8 +45,7 @@ class HistoryCache:
         if max_events < 1:
             raise ValueError("max_events must be at least 1")
         self.max_events = max_events
-        self._runs: OrderedDict[tuple[str, str], list[Event]] = OrderedDict()
-        self._events = 0
+        self._runs: SizedLRU[list[Event]] = SizedLRU(max_events)
         self._needed = MIN_PAGE / 2  # running estimate of the events a poll must fetch
         self.hits = 0
         self.misses = 0
@@ -56,7 +56,7 @@ class HistoryCache:
     @property
     def events(self) -> int:
         """Events held across all runs."""
-        return self._events
+        return self._runs.size
 
     def page_size(self) -> int:
         """The maximumPageSize for the next poll: about twice what recent polls needed."""
@@ -64,8 +64,8 @@ class HistoryCache:
 
     def known(self, workflow_id: str, run_id: str) -> int:
         """How many events of the run are held: they are events 1..known."""
-        events = self._runs.get((workflow_id, run_id))
-        return len(events) if events else 0
+        held = self._runs.get((workflow_id, run_id))
+        return held[1] if held else 0
 
     def join(self, workflow_id: str, run_id: str, newest_first: Sequence[Event]) -> list[Event]:
         """The whole history: the held events, then ``newest_first`` (pages as SWF sent them).
@@ -74,8 +74,8 @@ class HistoryCache:
         The result replaces what was held for the run and is what a caller may read; the lists
         it returns are never changed afterwards. Raises HistoryMismatch if they do not join.
         """
-        key = (workflow_id, run_id)
-        held = self._runs.get(key) or []
+        entry = self._runs.get((workflow_id, run_id))
+        held = entry[0] if entry else []
         if not newest_first:
             raise HistoryMismatch("a decision task without events")
         oldest = int(newest_first[-1]["eventId"])
@@ -96,23 +96,11 @@ class HistoryCache:
 
     def put(self, workflow_id: str, run_id: str, events: list[Event]) -> None:
         """Hold ``events`` (a whole history, from event 1) as the run's latest."""
-        key = (workflow_id, run_id)
-        old = self._runs.pop(key, None)
-        if old is not None:
-            self._events -= len(old)
-        if len(events) > self.max_events:
-            return  # one history larger than the whole cache is not worth evicting all for
-        self._runs[key] = events
-        self._events += len(events)
-        while self._events > self.max_events:
-            _, evicted = self._runs.popitem(last=False)
-            self._events -= len(evicted)
+        self._runs.put((workflow_id, run_id), events, len(events))
 
     def drop(self, workflow_id: str, run_id: str) -> None:
         """Forget a run: it closed, or SWF no longer takes decisions for it from here."""
-        old = self._runs.pop((workflow_id, run_id), None)
-        if old is not None:
-            self._events -= len(old)
+        self._runs.pop((workflow_id, run_id))
 
     def _observe(self, needed: int, *, hit: bool) -> None:
         """Count the poll; ``needed`` is how many of its events were not held before."""
