@@ -141,6 +141,8 @@ def drain(
     lifecycle: Lifecycle,
     notifier: Notifier,
     progress: Progress | None = None,
+    alive: Callable[[], bool] | None = None,
+    status: Callable[[], str] | None = None,
     extend_every: float = 10.0,
     check_every: float = 0.5,
     grace: float = 10.0,
@@ -149,14 +151,17 @@ def drain(
 
     Sends STOPPING=1, then EXTEND_TIMEOUT_USEC every ``extend_every`` seconds as long as
     ``progress`` moved since the previous extension (a drain that is stuck gets no more time).
-    After ``timeout`` seconds it requests a quick stop and returns TIMED_OUT; ``grace`` is the
-    time asked on top of each extension for the quick stop itself.
+    ``alive``, when given, is asked every check and beats ``progress`` while it says yes, so
+    the watchdog keeps seeing a draining service that is not wedged; ``status`` gives the
+    STATUS= line shown meanwhile. After ``timeout`` seconds it requests a quick stop and
+    returns TIMED_OUT; ``grace`` is the time asked on top of each extension for the quick stop.
     """
-    notifier.stopping()
+    notifier.stopping(status() if status is not None else None)
     start = time.monotonic()
     deadline = start + timeout
     last_extend: float | None = None
     seen_progress = progress.last if progress is not None else 0.0
+    shown = ""
     while True:
         if is_idle():
             return DrainOutcome.DRAINED
@@ -166,6 +171,11 @@ def drain(
         if now >= deadline:
             lifecycle.request_stop(quick=True)
             return DrainOutcome.TIMED_OUT
+        if alive is not None and progress is not None and alive():
+            progress.beat()
+        if status is not None and (text := status()) != shown:
+            shown = text
+            notifier.status(text)
         if last_extend is None or now - last_extend >= extend_every:
             moved = progress is None or last_extend is None or progress.last > seen_progress
             if moved:

@@ -1,8 +1,8 @@
 """Talking to systemd (``Type=notify`` units): readiness, status, reload, stop and watchdog.
 
 Outside systemd ($NOTIFY_SOCKET unset) every call is a no-op, so the services call these
-unconditionally. Create the :class:`Notifier` after any daemonize fork: its socket is made in
-the constructor, and daemonizing closes inherited descriptors.
+unconditionally. The socket is connected at the first message, so a :class:`Notifier` made
+before a daemonize fork still works after it (daemonizing closes inherited descriptors).
 
 Sends never block and never raise: a notify reader that stops reading (a full datagram queue)
 or is gone must not stall the service loop, so such a message is dropped and counted. systemd
@@ -15,10 +15,11 @@ loop stops the pings and systemd's ``WatchdogSec=`` restarts the process.
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections.abc import Mapping
+
+import sdnotify
 
 # A poll blocks up to 70 s (SWF holds it 60 s); allow that plus a throttled retry before the
 # loop counts as stuck.
@@ -30,48 +31,63 @@ def _ascii(text: str) -> str:
     return text.encode("ascii", "replace").decode("ascii").replace("\n", " ")
 
 
-def _address(value: str) -> str:
-    """$NOTIFY_SOCKET names a path, or an abstract socket when it starts with ``@``."""
-    return "\0" + value[1:] if value.startswith("@") else value
-
-
 class Notifier:
-    """sd_notify(3) messages; ``enabled`` is False outside systemd and nothing is sent.
+    """sd_notify(3) messages through sdnotify; ``enabled`` is False outside systemd.
 
-    ``dropped`` counts messages that could not be sent (queue full, socket gone).
+    sdnotify writes the datagrams; what flotod adds is that a send never blocks and never
+    raises: its socket is made non-blocking, a message that cannot go out is dropped and
+    counted in ``dropped``, and a socket that went away (a restarted manager) is connected
+    again on the next send.
     """
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         env = os.environ if environ is None else environ
-        target = env.get("NOTIFY_SOCKET", "")
-        self.enabled = bool(target)
+        self._target = env.get("NOTIFY_SOCKET", "")
+        self.enabled = bool(self._target)
         self.dropped = 0
-        self._address = _address(target)
-        self._socket: socket.socket | None = None
-        if self.enabled:
-            self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
-            self._socket.setblocking(False)
+        self._closed = False
         self._lock = threading.Lock()
+        self._notifier: sdnotify.SystemdNotifier | None = None
+
+    def _connected(self) -> sdnotify.SystemdNotifier | None:
+        """sdnotify's notifier, connected now if it was not (call with the lock held)."""
+        if self._notifier is None and self.enabled and not self._closed:
+            notifier = _systemd_notifier(self._target)
+            if notifier is not None:
+                notifier.socket.setblocking(False)
+                self._notifier = notifier
+        return self._notifier
 
     def send(self, *assignments: str) -> bool:
         """One datagram with the given ``KEY=value`` lines; False when it was dropped."""
-        if self._socket is None:
+        if not self.enabled:
             return False
-        payload = "\n".join(assignments).encode("ascii", "replace")
+        payload = "\n".join(assignments).encode("ascii", "replace").decode("ascii")
         with self._lock:
-            try:
-                # Unconnected sendto: a restarted manager's new socket is found again.
-                self._socket.sendto(payload, socket.MSG_DONTWAIT, self._address)
-            except OSError:  # EAGAIN (reader not reading), ENOENT, ECONNREFUSED, ...
+            if self._closed:
+                return False
+            notifier = self._connected()
+            if notifier is None:
                 self.dropped += 1
+                return False
+            try:
+                notifier.notify(payload)
+            except OSError as exc:  # EAGAIN (reader not reading), ECONNREFUSED, ...
+                self.dropped += 1
+                if not isinstance(exc, BlockingIOError):
+                    self._disconnect()
                 return False
         return True
 
+    def _disconnect(self) -> None:
+        if self._notifier is not None:
+            self._notifier.socket.close()
+        self._notifier = None
+
     def close(self) -> None:
         with self._lock:
-            if self._socket is not None:
-                self._socket.close()
-                self._socket = None
+            self._closed = True
+            self._disconnect()
 
     def ready(self, status: str | None = None) -> None:
         lines = ["READY=1"]
@@ -87,8 +103,10 @@ class Notifier:
         usec = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
         self.send("RELOADING=1", f"MONOTONIC_USEC={usec}")
 
-    def stopping(self) -> None:
+    def stopping(self, status: str | None = None) -> None:
         self.send("STOPPING=1")
+        if status is not None:
+            self.status(status)
 
     def extend_timeout(self, seconds: float) -> None:
         """Ask for ``seconds`` more from now before the start/stop timeout fires."""
@@ -96,6 +114,25 @@ class Notifier:
 
     def watchdog(self) -> None:
         self.send("WATCHDOG=1")
+
+
+def _systemd_notifier(target: str) -> sdnotify.SystemdNotifier | None:
+    """sdnotify's notifier connected to ``target``, or None when that failed.
+
+    sdnotify reads $NOTIFY_SOCKET and connects in its constructor; ``debug=True`` makes it
+    raise instead of staying silent, so that a failure is flotod's to count and retry.
+    """
+    saved = os.environ.get("NOTIFY_SOCKET")
+    os.environ["NOTIFY_SOCKET"] = target
+    try:
+        return sdnotify.SystemdNotifier(debug=True)
+    except OSError:
+        return None
+    finally:
+        if saved is None:
+            os.environ.pop("NOTIFY_SOCKET", None)
+        else:
+            os.environ["NOTIFY_SOCKET"] = saved
 
 
 class Progress:

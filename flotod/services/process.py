@@ -6,7 +6,6 @@ calls back into the service, so the services stay plain loops (no subclassing).
 
 from __future__ import annotations
 
-import random
 import re
 import time
 from collections.abc import Callable
@@ -17,26 +16,8 @@ import structlog
 from flotod.config import ServiceConfig, reload_config
 from flotod.errors import ConfigError, FlotodError, SwfError, TransientSwfError
 from flotod.runtime import Lifecycle, Notifier, Progress, Watchdog, configure_logging
+from flotod.services.backoff import Backoff
 from flotod.swf import RetryPolicy, SwfClient
-
-BACKOFF_BASE = 0.5
-BACKOFF_CAP = 30.0
-
-
-class Backoff:
-    """Capped exponential backoff with full jitter for a loop that keeps failing."""
-
-    def __init__(self, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP) -> None:
-        self.base = base
-        self.cap = cap
-        self.failures = 0
-
-    def next_delay(self) -> float:
-        self.failures += 1
-        return random.uniform(self.base / 2, min(self.cap, self.base * 2 ** min(self.failures, 20)))
-
-    def reset(self) -> None:
-        self.failures = 0
 
 
 def make_client(config: ServiceConfig) -> SwfClient:
@@ -50,8 +31,16 @@ def make_client(config: ServiceConfig) -> SwfClient:
         secret_access_key=swf.secret_access_key or None,
         identity=swf.resolved_identity(),
         retry=RetryPolicy(max_attempts=3, base_seconds=0.2, cap_seconds=2.0),
-        max_pool_connections=50,
+        max_pool_connections=pool_size(config),
     )
+
+
+def pool_size(config: ServiceConfig) -> int:
+    """Connections the process can use at once: one per concurrent poll or report, plus a few
+    for heartbeats and registration, so no call ever waits for a free connection."""
+    if config.kind == "worker":
+        return config.worker.concurrency * 2 + 4
+    return 10
 
 
 class ServiceProcess:
@@ -113,7 +102,7 @@ class ServiceProcess:
         """
         domain = self.config.swf.domain
         while not self.stopping:
-            self.tend()
+            self.log_signals()
             try:
                 self.swf.describe_domain(domain)
             except SwfError as exc:
@@ -126,10 +115,17 @@ class ServiceProcess:
         return False
 
     # -- per iteration ---------------------------------------------------------------------
-    def tend(self) -> ServiceConfig | None:
-        """Log received signals and apply a pending reload; the new config if one was taken."""
+    def log_signals(self) -> None:
         for name in self.lifecycle.take_signals():
             self.log.info("signal.received", signal=name, stopping=self.stopping)
+
+    def tend(self) -> ServiceConfig | None:
+        """Log received signals and apply a pending reload; the new config if one was taken.
+
+        Only the serve loop calls this once the poller exists: the poller must see every
+        config the process takes (:meth:`Poller.reconfigure`).
+        """
+        self.log_signals()
         if not self.lifecycle.take_reload_request():
             return None
         return self.reload()
@@ -166,8 +162,18 @@ class ServiceProcess:
         return self.config
 
     def failed(self, event: str, exc: FlotodError, **fields: object) -> None:
-        """Log a failed SWF call, show it in STATUS= and sleep the backoff (signals wake us)."""
+        """Log a failed SWF call, show it in STATUS= and sleep the backoff (signals wake us).
+
+        For the main thread; a lane reports with :meth:`report_failure` and sleeps itself.
+        Backing off is progress for the watchdog: a restart would not bring SWF back.
+        """
         delay = self.backoff.next_delay()
+        self.report_failure(event, exc, delay, **fields)
+        self.progress.beat()
+        self.lifecycle.wait(delay)
+
+    def report_failure(self, event: str, exc: FlotodError, delay: float, **fields: object) -> None:
+        """Log a failed SWF call that will be retried in ``delay`` seconds; show it in STATUS=."""
         self.last_error = f"{type(exc).__name__}: {exc}"[:200]
         level = "warning" if isinstance(exc, TransientSwfError) else "error"
         getattr(self.log, level)(
@@ -175,7 +181,6 @@ class ServiceProcess:
             **fields,
         )  # fmt: skip
         self.notifier.status(f"retrying in {delay:.1f}s after: {self.last_error}")
-        self.lifecycle.wait(delay)
 
     def succeeded(self) -> None:
         self.backoff.reset()

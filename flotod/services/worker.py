@@ -1,53 +1,26 @@
-"""flotod-worker: flotod.ActivityWorker on a thread, driven by signals, status and watchdog.
+"""flotod-worker: flotod.ActivityWorker as a poller of :func:`flotod.services.serve.serve`.
 
-The worker thread polls and runs activities; the main thread only watches: it maps SIGTERM to
-``stop()`` and SIGINT (or a second SIGTERM, or the drain deadline) to ``stop(now=True)``,
-shows the counts in STATUS= and beats the watchdog while polls return or heartbeats go out.
+The ActivityWorker's lanes poll and run activities on their own threads; this poller starts
+it, restarts it when a poll failure it cannot retry ended it (after a backoff), maps a stop to
+``stop()`` / ``stop(now=True)`` and counts what it did for STATUS=.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from typing import Literal
 
 import structlog
 
-from flotod.errors import EX_OK, SwfError
-from flotod.runtime import DrainOutcome, Progress, drain
+from flotod.config import ServiceConfig
+from flotod.errors import SwfError
+from flotod.services.backoff import Backoff
 from flotod.services.process import ServiceProcess
-from flotod.worker import ActivityWorker, default_registry
+from flotod.services.serve import serve
+from flotod.worker import ActivityWorker
 
 log = structlog.get_logger("flotod.worker")
-
-_TICK = 1.0
-
-
-def register_activity_types(proc: ServiceProcess) -> None:
-    """Register every served activity type (idempotent); timeouts suit the heartbeat."""
-    worker = proc.config.worker
-    if not worker.register_activity_types:
-        return
-    heartbeat = worker.heartbeat_seconds
-    for definition in default_registry:
-        while not proc.stopping:
-            try:
-                created = proc.swf.register_activity_type(
-                    proc.config.swf.domain,
-                    definition.name,
-                    definition.version,
-                    task_list=worker.task_list,
-                    heartbeat=max(300, 3 * heartbeat) if heartbeat else None,
-                )
-            except SwfError as exc:
-                proc.failed("worker.register_failed", exc, activity=definition.name)
-                continue
-            log.info(
-                "worker.activity_type",
-                name=definition.name,
-                version=definition.version,
-                registered=created,
-            )
-            break
 
 
 class _Runner:
@@ -78,78 +51,75 @@ class _Runner:
         except Exception:
             log.exception("worker.crashed")
 
-    def progress_mark(self) -> float:
-        """Latest of the last poll return / task end and the last heartbeat sent."""
-        beats = [t.last_beat for t in self.worker.running_tasks()]
-        return max([self.worker.stats.last_progress, *beats])
 
+class WorkerPoller:
+    """A :class:`flotod.services.serve.Poller` over an ActivityWorker."""
 
-class _DrainProgress(Progress):
-    """During a drain, progress is the worker's own: activities ending or heartbeating."""
+    def __init__(self, proc: ServiceProcess) -> None:
+        self.task_list = proc.config.worker.task_list
+        self.runner: _Runner | None = None
+        self.totals = {"finished": 0, "failed": 0, "canceled": 0}
+        self.backoff = Backoff()
+        self.restart_at = 0.0  # when a worker that ended on its own is started again
 
-    def __init__(self, runner: _Runner) -> None:
-        super().__init__()
-        self.runner = runner
+    def start(self, proc: ServiceProcess) -> None:
+        self.runner = _Runner(proc)
+        self.runner.thread.start()
 
-    @property
-    def last(self) -> float:
-        return self.runner.progress_mark()
+    def check(self, proc: ServiceProcess) -> bool:
+        """Alive while the worker runs: its lanes are polling, running activities (however
+        long) or backing off. A worker that ended on its own (a poll failure retrying cannot
+        fix: the domain deprecated, access denied) is started again after a backoff."""
+        runner = self.runner
+        if runner is not None and not runner.thread.is_alive():
+            self._add(runner)
+            self.runner = None
+            delay = self.backoff.next_delay()
+            self.restart_at = time.monotonic() + delay
+            if runner.error is not None:
+                proc.report_failure(
+                    "worker.poll_failed", runner.error, delay, task_list=self.task_list
+                )
+        elif runner is None and time.monotonic() >= self.restart_at and not proc.stopping:
+            self.start(proc)
+        return True
+
+    def reconfigure(self, config: ServiceConfig) -> None:
+        if self.runner is not None:
+            log.info("worker.reloaded", note="heartbeat_seconds applies to the next worker start")
+
+    def status(self) -> str:
+        stats = self.runner.worker.stats if self.runner is not None else None
+        running = stats.running if stats is not None else 0
+        finished = self.totals["finished"] + (stats.finished if stats is not None else 0)
+        failed = self.totals["failed"] + (stats.failed if stats is not None else 0)
+        problem = ""
+        if stats is not None and stats.last_error:
+            problem = f"; SWF unreachable, retrying: {stats.last_error[:160]}"
+        return (
+            f"polling {self.task_list}: {running} running, {finished} finished, "
+            f"{failed} failed{problem}"
+        )
+
+    def stop(self, quick: bool) -> None:
+        if self.runner is not None:
+            self.runner.worker.stop(now=quick)
+
+    def in_hand(self) -> int:
+        return self.runner.worker.stats.running if self.runner is not None else 0
+
+    def counts(self) -> dict[str, int]:
+        if self.runner is not None:
+            self._add(self.runner)
+            self.runner = None
+        return dict(self.totals)
+
+    def _add(self, runner: _Runner) -> None:
+        stats = runner.worker.stats
+        for key in self.totals:
+            self.totals[key] += getattr(stats, key)
 
 
 def run_worker(proc: ServiceProcess) -> int:
     """The worker service until a stop; returns the exit code."""
-    task_list = proc.config.worker.task_list
-    register_activity_types(proc)
-    if not proc.reach_swf(f"polling {task_list}"):
-        return EX_OK
-    totals = {"finished": 0, "failed": 0, "canceled": 0}
-    runner = _Runner(proc)
-    runner.thread.start()
-    seen = runner.progress_mark()
-    while not proc.stopping:
-        if proc.tend() is not None:
-            log.info("worker.reloaded", note="heartbeat_seconds applies to the next worker start")
-        proc.wait(_TICK)
-        mark = runner.progress_mark()
-        if mark > seen:
-            seen = mark
-            proc.succeeded()
-        if not runner.thread.is_alive() and not proc.stopping:
-            _add(totals, runner)
-            if runner.error is not None:  # e.g. domain deprecated: back off, then poll again
-                proc.failed("worker.poll_failed", runner.error, task_list=task_list)
-            runner = _Runner(proc)
-            runner.thread.start()
-        stats = runner.worker.stats
-        problem = (
-            f"; SWF unreachable, retrying: {stats.last_error[:160]}" if stats.last_error else ""
-        )
-        proc.status(
-            f"polling {task_list}: {stats.running} running, "
-            f"{totals['finished'] + stats.finished} finished, "
-            f"{totals['failed'] + stats.failed} failed{problem}"
-        )
-    quick = proc.lifecycle.quick_stop_requested
-    runner.worker.stop(now=quick)
-    log.info("worker.stopping", quick=quick, running=runner.worker.stats.running)
-    outcome = drain(
-        lambda: not runner.thread.is_alive(),
-        timeout=proc.config.drain_timeout_seconds,
-        lifecycle=proc.lifecycle,
-        notifier=proc.notifier,
-        progress=_DrainProgress(runner),
-    )
-    if outcome is not DrainOutcome.DRAINED:
-        log.warning("worker.quick_stop", reason=outcome.value)
-        runner.worker.stop(now=True)
-        runner.thread.join()
-    _add(totals, runner)
-    log.info("service.stopped", drain=outcome.value, **totals)
-    return EX_OK
-
-
-def _add(totals: dict[str, int], runner: _Runner) -> None:
-    stats = runner.worker.stats
-    totals["finished"] += stats.finished
-    totals["failed"] += stats.failed
-    totals["canceled"] += stats.canceled
+    return serve(proc, WorkerPoller(proc))

@@ -11,7 +11,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flotod.errors import AlreadyExistsError, ValidationError
-from flotod.swf.limits import MAX_DATA, MAX_REASON, clip, encode_input
+from flotod.swf.limits import (
+    ACTIVITY_SCHEDULE_TO_CLOSE,
+    ACTIVITY_SCHEDULE_TO_START,
+    ACTIVITY_START_TO_CLOSE,
+    DECISION_TASK_TIMEOUT,
+    MAX_DATA,
+    MAX_REASON,
+    MIN_HEARTBEAT_TIMEOUT,
+    WORKFLOW_EXECUTION_TIMEOUT,
+    clip,
+    encode_input,
+)
 from flotod.swf.retry import RetryPolicy
 
 
@@ -62,8 +73,8 @@ class SwfApi:
         version: str,
         *,
         task_list: str | None = None,
-        execution_start_to_close: int = 365 * 24 * 3600,
-        task_start_to_close: int | None = 60,
+        execution_start_to_close: int = WORKFLOW_EXECUTION_TIMEOUT,
+        task_start_to_close: int | None = DECISION_TASK_TIMEOUT,
         child_policy: str = "TERMINATE",
         description: str | None = None,
     ) -> bool:
@@ -92,10 +103,10 @@ class SwfApi:
         version: str,
         *,
         task_list: str | None = None,
-        heartbeat: int | None = 300,
-        schedule_to_start: int | None = 3600,
-        start_to_close: int | None = 3600,
-        schedule_to_close: int | None = 7200,
+        heartbeat: int | None = MIN_HEARTBEAT_TIMEOUT,
+        schedule_to_start: int | None = ACTIVITY_SCHEDULE_TO_START,
+        start_to_close: int | None = ACTIVITY_START_TO_CLOSE,
+        schedule_to_close: int | None = ACTIVITY_SCHEDULE_TO_CLOSE,
         description: str | None = None,
     ) -> bool:
         """Register an activity type (defaults suit the worker's 90 s heartbeat); False if known."""
@@ -120,6 +131,12 @@ class SwfApi:
         except AlreadyExistsError:
             return False
         return True
+
+    def describe_type(self, kind: str, domain: str, name: str, version: str) -> dict[str, Any]:
+        """The defaults SWF holds for a ``"workflow"`` or ``"activity"`` type."""
+        named: dict[str, Any] = {f"{kind}Type": {"name": name, "version": version}}
+        answer = self.call(f"describe_{kind}_type", domain=domain, **named)
+        return dict(answer.get("configuration") or {})
 
     def describe_domain(self, name: str) -> dict[str, Any]:
         return self.call("describe_domain", name=name)

@@ -14,6 +14,17 @@ MAX_HEARTBEAT_DETAILS = 2_048
 MAX_REASON = 256
 MAX_IDENTITY = 256
 
+# The defaults flotod registers its types with (flotod.services.registration), in seconds.
+# SWF caps an execution at one year; decision tasks are answered in milliseconds, so a
+# decision task that nobody answers (a decider stopped mid-poll) is handed out again soon.
+WORKFLOW_EXECUTION_TIMEOUT = 365 * 24 * 3600
+DECISION_TASK_TIMEOUT = 60
+ACTIVITY_SCHEDULE_TO_START = 3600
+ACTIVITY_START_TO_CLOSE = 3600
+ACTIVITY_SCHEDULE_TO_CLOSE = 7200
+# Never less than this for a worker that heartbeats: room for slow networks and throttling.
+MIN_HEARTBEAT_TIMEOUT = 300
+
 
 def encode_input(value: Any) -> str | None:
     """SWF carries text: a str passes unchanged, anything else (specs included) becomes JSON."""

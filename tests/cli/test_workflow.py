@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from flotod.engine import decide
+from flotod.engine.handlers import SpecHandler
 from flotod.examples import hello
 from flotod.specs import load_decider_spec
 from flotod.swf import SwfClient
@@ -34,12 +34,7 @@ def serving(registered: Site) -> Iterator[Site]:
     """The hello decider (the pure engine in a loop) and the real worker for the site."""
     swf = SwfClient.from_boto(endpoint_client(registered.endpoint))
     spec = load_decider_spec((registered.config / "specs" / "hello.json").read_bytes())
-    loop = Loop(
-        swf,
-        hello.TASK_LIST,
-        lambda t: decide(t.events, spec, t.workflow_execution.workflow_id),
-        domain=registered.domain,
-    )
+    loop = Loop(swf, hello.TASK_LIST, SpecHandler(spec), domain=registered.domain)
     worker = ActivityWorker(registered.domain, hello.ACTIVITY_TASK_LIST, swf=swf)
     thread = threading.Thread(target=worker.run, daemon=True)
     loop.thread.start()

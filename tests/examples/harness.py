@@ -1,8 +1,8 @@
 """Run the examples in-process: the pure engine in small decider loops and the real
 ActivityWorker, all against the embedded SWF.
 
-The daemon's decisions come from the daemon service's own pure logic; the daemon process
-itself (and every other service) is exercised by the demo test.
+The deciders and the daemon use the services' own handlers (flotod.engine.handlers) and
+registration; the service processes themselves are exercised by the demo test.
 """
 
 from __future__ import annotations
@@ -16,60 +16,43 @@ from contextlib import contextmanager
 from typing import Any
 
 from flotod.cli.executions import Outcome, latest_run_id, wait_for_outcome
-from flotod.cli.registration import TypeDef, decider_types, register, worker_types
-from flotod.engine import decide, decide_dynamic
+from flotod.engine.handlers import DaemonHandler, DynamicHandler, Handler, SpecHandler
 from flotod.errors import SwfError, UnknownResourceError
 from flotod.examples import ACTIVITY_TASK_LIST, DOMAIN
 from flotod.examples.catalog import DECIDERS, HELLO_MODULES, WORKER_MODULES, Example
 from flotod.examples.hello import ACTIVITY_TASK_LIST as HELLO_TASK_LIST
 from flotod.examples.via_daemon import SIGNAL_NAME
-from flotod.services.daemon_logic import DaemonSettings, decide_daemon
-from flotod.services.daemon_requests import CHILD_TYPE, DAEMON_TYPE, decide_child
+from flotod.services.daemon_requests import CHILD_TYPE, DAEMON_TYPE
+from flotod.services.registration import TypeDef, decider_types, register, worker_types
 from flotod.specs import DeciderSpec
-from flotod.swf import DecisionTask, SwfClient
+from flotod.swf import SwfClient
 from flotod.worker import ActivityWorker, default_registry
 
 DAEMON_TASK_LIST = "flotod_daemon"
 DAEMON_ID = "flotod_daemon"
 
-Decide = Callable[[DecisionTask], list[dict[str, Any]]]
+
+def spec_handler(spec: DeciderSpec, dynamic: bool = False) -> Handler:
+    """The decider service's own handler for a spec (a dynamic decider's spec gives only
+    its defaults)."""
+    return DynamicHandler(spec) if dynamic else SpecHandler(spec)
 
 
-def spec_decider(spec: DeciderSpec, dynamic: bool = False) -> Decide:
-    def run(task: DecisionTask) -> list[dict[str, Any]]:
-        wid = task.workflow_execution.workflow_id
-        if dynamic:
-            return decide_dynamic(task.events, spec, wid)
-        return decide(task.events, spec, wid)
-
-    return run
-
-
-def daemon_decider(task: DecisionTask) -> list[dict[str, Any]]:
-    """The daemon service's own pure logic, for its workflow and for the children it starts."""
-    execution = task.workflow_execution
-    kind = (task.workflow_type["name"], task.workflow_type["version"])
-    if kind == CHILD_TYPE:
-        decisions, error = decide_child(task.events, execution.workflow_id, execution.run_id)
-        assert error is None, error
-        return decisions
-    settings = DaemonSettings(
-        domain=DOMAIN,
-        workflow_id=execution.workflow_id,
-        run_id=execution.run_id,
-        task_list=DAEMON_TASK_LIST,
-        max_children=10,
-        continue_after_events=5000,
-        child_timeout_seconds=300,
-    )
-    return decide_daemon(task.events, settings).decisions
+# The daemon service's own handler, for its workflow and for the children it starts.
+DAEMON_HANDLER = DaemonHandler(
+    domain=DOMAIN,
+    task_list=DAEMON_TASK_LIST,
+    max_children=10,
+    continue_after_events=5000,
+    child_timeout_seconds=300,
+)
 
 
 class Loop:
     """A thread polling one decision task list until stopped."""
 
     def __init__(
-        self, swf: SwfClient, task_list: str, handler: Decide, domain: str = DOMAIN
+        self, swf: SwfClient, task_list: str, handler: Handler, domain: str = DOMAIN
     ) -> None:
         self.swf = swf
         self.domain = domain
@@ -85,7 +68,9 @@ class Loop:
                 task = self.swf.poll_for_decision_task(self.domain, self.task_list)
                 if task is None:
                     continue
-                decisions = self.handler(task)
+                answer = self.handler(task)
+                assert not [n for n in answer.notes if n.get("level") == "error"], answer.notes
+                decisions = answer.decisions
                 # UnknownResource: the execution was terminated while we decided.
                 with contextlib.suppress(UnknownResourceError):
                     self.swf.respond_decision_task_completed(task.task_token, decisions)
@@ -101,18 +86,19 @@ class ExampleRunner:
         types = [
             t for d in DECIDERS for t in decider_types(*d.workflow_type, d.task_list, d.spec())
         ]
-        types += worker_types(default_registry, WORKER_MODULES, ACTIVITY_TASK_LIST)
-        types += worker_types(default_registry, HELLO_MODULES, HELLO_TASK_LIST)
+        types += worker_types(default_registry, WORKER_MODULES, ACTIVITY_TASK_LIST, 90)
+        types += worker_types(default_registry, HELLO_MODULES, HELLO_TASK_LIST, 90)
         types += [
             TypeDef("workflow", *DAEMON_TYPE, DAEMON_TASK_LIST),
             TypeDef("workflow", *CHILD_TYPE, DAEMON_TASK_LIST),
         ]
-        self.registration = register(swf, DOMAIN, types, retention_days=1)
+        self.domain_created = swf.register_domain(DOMAIN, retention_days=1)
+        self.registration = register(swf, DOMAIN, types)
 
     @contextmanager
     def serving(self) -> Iterator[ExampleRunner]:
-        loops = [Loop(self.swf, d.task_list, spec_decider(d.spec(), d.dynamic)) for d in DECIDERS]
-        loops.append(Loop(self.swf, DAEMON_TASK_LIST, daemon_decider))
+        loops = [Loop(self.swf, d.task_list, spec_handler(d.spec(), d.dynamic)) for d in DECIDERS]
+        loops.append(Loop(self.swf, DAEMON_TASK_LIST, DAEMON_HANDLER))
         workers = [
             ActivityWorker(DOMAIN, task_list, swf=self.swf, concurrency=4, registry=None)
             for task_list in (ACTIVITY_TASK_LIST, HELLO_TASK_LIST)

@@ -44,12 +44,15 @@ def test_every_example_gives_its_expected_outcome(swf_client: Any) -> None:
 
 def test_registration_is_idempotent(swf_client: Any) -> None:
     swf = SwfClient.from_boto(swf_client)
-    first = ExampleRunner(swf).registration
-    again = ExampleRunner(swf).registration
-    assert first.domain_created and not again.domain_created
-    assert again.created == []
-    assert {t.label for t in again.existing} == {t.label for t in first.created}
-    names = {t.name for t in first.created if t.kind == "activity"}
+    first_runner = ExampleRunner(swf)
+    again_runner = ExampleRunner(swf)
+    first, again = first_runner.registration, again_runner.registration
+    assert first_runner.domain_created and not again_runner.domain_created
+    assert [s for s in again if s.created] == []
+    assert {s.type.label for s in again} == {s.type.label for s in first if s.created}
+    # Registering again finds exactly the defaults registered the first time.
+    assert [s.differences for s in again if s.differences] == []
+    names = {s.type.name for s in first if s.created and s.type.kind == "activity"}
     assert {"hello", "ActivityC", "weekDays", "copyFile", "fileLength", "Flaky"} <= names
 
 

@@ -67,11 +67,11 @@ def test_services_ride_out_a_30_second_outage(make_site: MakeSite) -> None:
             )
         time.sleep(max(0.0, OUTAGE - (time.monotonic() - cut_at)))
         assert decider.proc.poll() is None and worker.proc.poll() is None
-        failed = decider.wait_for("decider.poll_failed")
+        failed = decider.wait_for("decision.poll_failed")
         assert failed["retry_in"] > 0 and failed["task_list"] == "fault_dt" and failed["error"]
         worker.wait_for("worker.poll_failed")
         # backing off: a handful of attempts in 30 s, not a tight loop
-        attempts = decider.events().count("decider.poll_failed")
+        attempts = decider.events().count("decision.poll_failed")
         assert 3 <= attempts <= 20, attempts
         assert proxy.refused > 0
         assert all(site.history(wid, runs[wid])[-1]["eventType"].startswith("Decision")

@@ -174,7 +174,7 @@ def test_daemonize_detaches_writes_the_pidfile_serves_and_stops(site: Site, tmp_
         os.kill(pid, signal.SIGTERM)
         eventually(lambda: not alive(pid), timeout=20, what="the daemon to exit")
         assert not pidfile.exists()
-        assert "decider.stopped" in log_file.read_text()
+        assert "service.stopped" in log_file.read_text()
     finally:
         if alive(pid):
             os.kill(pid, signal.SIGKILL)

@@ -40,7 +40,7 @@ def start_pair(
         drain_timeout_seconds=drain,
     )
     worker = site.start("worker", worker_cfg)
-    decider.wait_for("decider.workflow_type")
+    decider.wait_for("registration.type")
     worker.wait_for("service.ready")
     return decider, worker
 

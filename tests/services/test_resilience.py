@@ -175,7 +175,7 @@ def test_services_ride_out_an_endpoint_outage(own_site: Site, endpoint: str) -> 
         )
         time.sleep(max(0.0, 10 - (time.monotonic() - cut_at)))
         assert decider.proc.poll() is None and worker.proc.poll() is None
-        failed = decider.wait_for("decider.poll_failed")
+        failed = decider.wait_for("decision.poll_failed")
         assert failed["level"] in ("warning", "error") and failed["retry_in"] > 0
         assert failed["task_list"] == "dt" and failed["error"]
         worker.wait_for("worker.poll_failed")
@@ -187,7 +187,7 @@ def test_services_ride_out_an_endpoint_outage(own_site: Site, endpoint: str) -> 
         status = [m for m in decider_notify.messages if "retrying in" in m]
         assert status[0].startswith("STATUS=retrying in ")
         # backing off: far fewer attempts than a tight loop would make in 10 s
-        attempts = [e for e in decider.events() if e == "decider.poll_failed"]
+        attempts = [e for e in decider.events() if e == "decision.poll_failed"]
         assert 2 <= len(attempts) <= 15, len(attempts)
         assert proxy.refused > 0
 

@@ -81,9 +81,9 @@ def test_dag_timer_retry_generator_child_and_dynamic(site: Site, notify: NotifyS
             workflow_type_name="dynwf",
         ),
     )
-    main.wait_for("decider.workflow_type", name="mainwf")
-    child.wait_for("decider.workflow_type", name="childwf")
-    dynamic.wait_for("decider.workflow_type", name="dynwf")
+    main.wait_for("registration.type", name="mainwf")
+    child.wait_for("registration.type", name="childwf")
+    dynamic.wait_for("registration.type", name="dynwf")
     worker.wait_for("service.ready")
 
     run = site.start_workflow("mainwf", "wf-main", input={"day": "monday"})
@@ -120,4 +120,4 @@ def test_dag_timer_retry_generator_child_and_dynamic(site: Site, notify: NotifyS
     assert messages[0].startswith("READY=1\nSTATUS=polling main_dt")
     assert any(m.startswith("STATUS=polling main_dt: ") and "decided" in m for m in messages)
     assert "STOPPING=1" in messages
-    assert "decider.stopped" in main.events()
+    assert "service.stopped" in main.events()

@@ -229,7 +229,7 @@ def test_an_endpoint_that_ignores_reverse_order_still_gives_whole_histories(
 
 
 def test_the_services_forget_a_run_their_decisions_closed() -> None:
-    from flotod.services.decider import forget_if_closed
+    from flotod.services.decisions import forget_if_closed
     from flotod.swf.types import WorkflowExecution
 
     cache = HistoryCache()

@@ -121,7 +121,7 @@ def drained(args: Sequence[str], text: str) -> str:
     order: list[str] = []
     for record in _records(text):
         event = _field(record, "EVENT")
-        if event == "worker.stopping" and _field(record, "RUNNING") not in ("", "0"):
+        if event == "service.stopping" and _field(record, "IN_HAND") not in ("", "0"):
             order.append("stopping with a running activity")
         elif event == "activity.completed" and _field(record, "ACTIVITY_ID") == activity_id:
             order.append("activity completed")

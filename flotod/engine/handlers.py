@@ -1,0 +1,111 @@
+"""Decision handlers: what a decision poller runs for each task. Pure: a task in, an answer out.
+
+A handler may keep what helps with a run's next task (its replay state) and nothing that
+needs I/O. The services' pollers, the examples' harness and the tests use these same objects,
+so what is tested is what runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from flotod.engine.decide import decide, decide_dynamic
+from flotod.engine.decisions import Decision
+from flotod.engine.replays import Replays
+from flotod.services.daemon_logic import DaemonSettings, decide_daemon
+from flotod.services.daemon_requests import CHILD_TYPE, DAEMON_TYPE, decide_child
+from flotod.specs import DeciderSpec
+from flotod.swf.types import DecisionTask
+
+
+@dataclass
+class Answer:
+    """The decisions for one task, and notes (an ``event`` name, a ``level`` and fields) for
+    the service to log: the handler itself writes nothing."""
+
+    decisions: list[Decision]
+    notes: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Handler(Protocol):
+    def __call__(self, task: DecisionTask) -> Answer: ...
+
+    def forget(self, workflow_id: str, run_id: str) -> None:
+        """The run closed: drop whatever was kept for it."""
+
+
+class SpecHandler:
+    """A static spec. With ``max_events`` > 0 each run's replay state is kept (bounded by the
+    events read), so a run's next task replays only its new events."""
+
+    def __init__(self, spec: DeciderSpec, max_events: int = 0) -> None:
+        self.spec = spec
+        self.replays = Replays(spec, max_events=max_events) if max_events else None
+
+    def __call__(self, task: DecisionTask) -> Answer:
+        execution = task.workflow_execution
+        if self.replays is None:
+            return Answer(decide(task.events, self.spec, execution.workflow_id))
+        key = (execution.workflow_id, execution.run_id)
+        return Answer(self.replays.decide(key, task.events, execution.workflow_id))
+
+    def forget(self, workflow_id: str, run_id: str) -> None:
+        if self.replays is not None:
+            self.replays.drop((workflow_id, run_id))
+
+
+class DynamicHandler:
+    """Each execution carries its tasks in its input; ``defaults`` gives the rest."""
+
+    def __init__(self, defaults: DeciderSpec) -> None:
+        self.spec = defaults
+
+    def __call__(self, task: DecisionTask) -> Answer:
+        workflow_id = task.workflow_execution.workflow_id
+        return Answer(decide_dynamic(task.events, self.spec, workflow_id))
+
+    def forget(self, workflow_id: str, run_id: str) -> None:
+        """Nothing is kept between tasks."""
+
+
+@dataclass(frozen=True)
+class DaemonHandler:
+    """Tasks on the daemon's task list: the daemon workflow's own (its signals start children)
+    and its children's (each carries its spec in its input), told apart by workflow type."""
+
+    domain: str
+    task_list: str
+    max_children: int
+    continue_after_events: int
+    child_timeout_seconds: int
+
+    def __call__(self, task: DecisionTask) -> Answer:
+        kind = (task.workflow_type.get("name"), task.workflow_type.get("version"))
+        execution = task.workflow_execution
+        if kind == DAEMON_TYPE:
+            settings = DaemonSettings(
+                domain=self.domain,
+                workflow_id=execution.workflow_id,
+                run_id=execution.run_id,
+                task_list=self.task_list,
+                max_children=self.max_children,
+                continue_after_events=self.continue_after_events,
+                child_timeout_seconds=self.child_timeout_seconds,
+            )
+            outcome = decide_daemon(task.events, settings)
+            return Answer(outcome.decisions, outcome.notes)
+        if kind == CHILD_TYPE:
+            decisions, error = decide_child(task.events, execution.workflow_id, execution.run_id)
+            notes = [] if error is None else [_note("daemon.bad_child_input", error=error)]
+            return Answer(decisions, notes)
+        return Answer(
+            [], [_note("daemon.unknown_workflow_type", workflow_type=f"{kind[0]}:{kind[1]}")]
+        )
+
+    def forget(self, workflow_id: str, run_id: str) -> None:
+        """Nothing is kept between tasks."""
+
+
+def _note(event: str, level: str = "error", **fields: Any) -> dict[str, Any]:
+    return {"event": event, "level": level, **fields}
