@@ -20,6 +20,9 @@ from flotod.localswf import in_process_client, make_backend, make_server
 from flotod.localswf.backend import LocalSWFBackend
 
 TEST_POLL_TIMEOUT = 1.0
+# SWF's own long poll. Stops, reloads and latencies are tested against it: a short poll in
+# tests hides every wait a real deployment sees.
+SWF_POLL_TIMEOUT = 60.0
 
 
 def endpoint_client(url: str) -> Any:
@@ -57,6 +60,16 @@ def swf_client(request: pytest.FixtureRequest, swf_backend: LocalSWFBackend) -> 
 @pytest.fixture(scope="session")
 def swf_endpoint() -> Iterator[str]:
     backend = make_backend(poll_timeout=TEST_POLL_TIMEOUT)
+    server = make_server(backend)
+    server.start_in_thread()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def swf_endpoint_60() -> Iterator[str]:
+    """An endpoint that holds empty polls for SWF's full 60 s."""
+    backend = make_backend(poll_timeout=SWF_POLL_TIMEOUT)
     server = make_server(backend)
     server.start_in_thread()
     yield server.url

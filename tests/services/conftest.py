@@ -200,6 +200,14 @@ def site(swf_endpoint: str, tmp_path: Path) -> Iterator[Site]:
     s.close()
 
 
+@pytest.fixture
+def site60(swf_endpoint_60: str, tmp_path: Path) -> Iterator[Site]:
+    """A site whose endpoint holds polls for SWF's real 60 s."""
+    s = Site(swf_endpoint_60, tmp_path, prefix="svc60")
+    yield s
+    s.close()
+
+
 def result_of(closing: dict[str, Any]) -> Any:
     assert closing["eventType"] == "WorkflowExecutionCompleted", closing
     return json.loads(closing["workflowExecutionCompletedEventAttributes"]["result"])
