@@ -3,9 +3,8 @@
 # (nspawn shares the host network). Sourced by run.sh; always run: a step that cannot run fails.
 
 SWF_PORT=${FLOTOD_SYSTEST_SWF_PORT:-45661}
-# Short empty polls (SWF holds them 60 s) so each stop and restart waits seconds, not a minute;
-# the services' own timeouts and the units are unchanged.
-SWF_POLL_TIMEOUT=5
+# SWF's own 60 s long poll: an idle service must stop, restart and reload without waiting for it.
+SWF_POLL_TIMEOUT=60
 REAL_UNITS="flotod-decider@hello.service flotod-worker@hello.service flotod-daemon.service"
 WORKER=flotod-worker@hello.service
 # Installed into the container; the sample worker also serves it (see flotod_systest_nap.py).
@@ -109,6 +108,12 @@ run_service_steps() {
 
   step "services: reload (RELOADING=1 then READY=1, same PID)"
   run_reload_step
+
+  step "services: a reload with a broken config fails and the service keeps its config"
+  run_bad_reload_step
+
+  step "services: an idle unit restarts in under 5 s with a 60 s poll in flight"
+  run_idle_restart_step
 
   step "services: stop during a running activity drains it"
   run_drain_step

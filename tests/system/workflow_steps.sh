@@ -70,6 +70,41 @@ run_reload_step() {
   done
 }
 
+# `systemctl reload` checks the new config first (ExecReload= --check-config): a broken one
+# makes the reload fail with the problem in `systemctl status`, and the process keeps running.
+run_bad_reload_step() {
+  local pid status
+  cp "$CT_ROOT/etc/flotod/worker.toml" "$WORK/worker.toml.reload"
+  sed -i 's/^concurrency = .*/concurrency = 0/' "$CT_ROOT/etc/flotod/worker.toml"
+  grep -q '^concurrency = 0' "$CT_ROOT/etc/flotod/worker.toml" || die "could not break worker.toml"
+  pid=$(unit_prop "$WORKER" MainPID)
+  if in_ct 60 systemctl reload "$WORKER" 2>/dev/null; then
+    cp "$WORK/worker.toml.reload" "$CT_ROOT/etc/flotod/worker.toml"
+    die "systemctl reload succeeded with a broken config"
+  fi
+  status=$(in_ct 20 systemctl status --no-pager -n 20 "$WORKER" || true)
+  cp "$WORK/worker.toml.reload" "$CT_ROOT/etc/flotod/worker.toml"
+  grep -q "concurrency" <<<"$status" || die "systemctl status does not show the problem: $status"
+  [[ $(unit_prop "$WORKER" ActiveState) == active ]] || die "$WORKER not active after a bad reload"
+  [[ $(unit_prop "$WORKER" MainPID) == "$pid" ]] || die "$WORKER changed PID on a bad reload"
+  in_ct 60 systemctl reload "$WORKER" || die "a good reload after a bad one failed"
+  log "a broken config failed the reload; $WORKER kept running as PID $pid"
+}
+
+# With the embedded SWF holding every empty poll for 60 s, as SWF does.
+run_idle_restart_step() {
+  local unit start took_ms
+  sleep 3 # every unit idle, its long poll in flight
+  for unit in $REAL_UNITS; do
+    start=$(date +%s%N)
+    in_ct 120 systemctl restart "$unit" || die "systemctl restart $unit failed"
+    took_ms=$((($(date +%s%N) - start) / 1000000))
+    [[ $(unit_prop "$unit" ActiveState) == active ]] || die "$unit not active after restart"
+    ((took_ms < 5000)) || die "systemctl restart $unit took ${took_ms} ms (goal: under 5 s)"
+    log "systemctl restart $unit: ${took_ms} ms"
+  done
+}
+
 run_drain_step() {
   signal_daemon nap systest-nap
   until_check 60 "the nap activity to be running" "running nap" workflow show systest-nap --json
