@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from flotod.specs import ActivityTask, DeciderSpec
-from tests.services.conftest import Service, Site, eventually
+from flotod.specs import ActivityTask, DeciderSpec, Timer
+from tests.services.conftest import NotifySocket, Service, Site, eventually
 
 pytestmark = pytest.mark.slow
 
@@ -111,7 +111,9 @@ def test_a_decider_reload_applies_within_2s_even_to_the_task_of_its_poll(site60:
 def test_a_daemon_reload_applies_within_2s(site60: Site) -> None:
     path = config(site60, "daemon")
     daemon = idle(site60, "daemon", path)
-    path.write_text(path.read_text().replace("[daemon.main]\n", "[daemon.main]\nmax_children = 7\n"))
+    path.write_text(
+        path.read_text().replace("[daemon.main]\n", "[daemon.main]\nmax_children = 7\n")
+    )
     began = time.monotonic()
     daemon.send(signal.SIGHUP)
     applied = daemon.wait_for("config.applied", timeout=10)
@@ -119,3 +121,31 @@ def test_a_daemon_reload_applies_within_2s(site60: Site) -> None:
     assert applied["key"] == "daemon.main.max_children" and applied["new"] == 7
     assert took < GOAL, f"the reload took {took:.2f} s"
     assert daemon.stop() == 0
+
+
+def test_status_shows_a_finished_workflow_within_2s(site60: Site, notify: NotifySocket) -> None:
+    timer_spec = DeciderSpec(
+        domain=site60.domain,
+        task_list="lp_dt",
+        activity_tasks=[Timer("wait", delay_in_seconds=1)],
+    )
+    path = site60.config(
+        "decider",
+        task_list="lp_dt",
+        spec_file=str(site60.spec_file(timer_spec)),
+        workflow_type_name="lpwf",
+    )
+    decider = site60.start("decider", path, env={"NOTIFY_SOCKET": notify.path})
+    decider.wait_for("service.ready")
+    run = site60.start_workflow("lpwf", "status", input={})
+    site60.wait_closed("status", run)
+    closed_at = time.monotonic()
+    eventually(
+        lambda: any("1 closed" in m for m in notify.messages),
+        timeout=10,
+        what="STATUS= to count it",
+    )
+    took = time.monotonic() - closed_at
+    assert took < GOAL, f"STATUS= showed the closed workflow {took:.2f} s after it closed"
+    assert decider.stop() == 0
+    assert any(m.startswith("STATUS=stopping") for m in notify.messages)
