@@ -232,6 +232,7 @@ class NotifySocket(Datagrams):
     def __init__(self, path: str) -> None:
         super().__init__(path)
         self.messages: list[str] = []
+        self.stamped: list[tuple[float, str]] = []  # (time.monotonic() received, message)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
@@ -239,7 +240,9 @@ class NotifySocket(Datagrams):
     def _read(self) -> None:
         while not self._stop.is_set():
             try:
-                self.messages.append(self.recv(0.2).decode())
+                message = self.recv(0.2).decode()
+                self.stamped.append((time.monotonic(), message))
+                self.messages.append(message)
             except (TimeoutError, OSError):
                 continue
 
