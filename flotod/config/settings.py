@@ -12,10 +12,16 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 Kind = Literal["decider", "worker", "daemon"]
-KINDS: tuple[Kind, ...] = ("decider", "worker", "daemon")
+KINDS: tuple[Kind, ...] = get_args(Kind)
+
+# The choice settings' types: the declarations take their choices from these, and the config
+# dataclasses their annotations, so a type checker knows every value a choice can have.
+LogLevel = Literal["debug", "info", "warning", "error"]
+LogFormat = Literal["auto", "journal", "logfmt", "json"]
+Executor = Literal["thread", "process"]
 SHARED_SECTIONS: tuple[str, ...] = ("swf", "logging")
 
 # SWF's own limit for names and identities (see docs/swf-facts).
@@ -205,7 +211,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "logging",
         "level",
-        Text(choices=("debug", "info", "warning", "error")),
+        Text(choices=get_args(LogLevel)),
         "info",
         "Lowest level written.",
         reloadable=True,
@@ -213,7 +219,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "logging",
         "format",
-        Text(choices=("auto", "journal", "logfmt", "json")),
+        Text(choices=get_args(LogFormat)),
         "auto",
         "auto: journald under systemd, logfmt on a terminal, JSON lines otherwise.",
         reloadable=True,
@@ -305,7 +311,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "worker",
         "executor",
-        Text(choices=("thread", "process")),
+        Text(choices=get_args(Executor)),
         "thread",
         "Where activities run: a thread pool or a process pool.",
     ),
