@@ -7,14 +7,20 @@ and appends problem lines; none raises, so every problem reaches the operator at
 from __future__ import annotations
 
 import importlib
+import stat
+import tomllib
 from pathlib import Path
 from typing import Any
 
 from flotod.config.files import Entry
+from flotod.config.model import ServiceConfig
 from flotod.errors import FlotodError
 from flotod.specs import DeciderSpec, load_decider_spec
 
 _SOURCES = ("spec_file", "spec_object", "dynamic")
+
+AWS_CREDENTIALS_FILE = Path("/etc/flotod/aws-credentials")
+"""The file the units hand to boto3 with ``LoadCredential=aws:...``."""
 
 
 def _file_of(key: str, entries: dict[str, Entry], table_file: Path) -> Path:
@@ -30,10 +36,17 @@ def _import_error(module: str, exc: BaseException) -> str:
 def check_credentials(
     values: dict[str, Any], entries: dict[str, Entry], problems: list[str]
 ) -> None:
-    """Static keys come in pairs and exclude a profile: half a credential is always a mistake."""
-    key_id = values.get("access_key_id", "")
-    secret = values.get("secret_access_key", "")
-    if bool(key_id) != bool(secret):
+    """Static keys come in pairs and exclude a profile: half a credential is always a mistake.
+
+    A key written but refused by its own check counts as present: its line already says what
+    is wrong with it, and "expected both together" would only mislead.
+    """
+
+    def given(key: str) -> bool:
+        return bool(values.get(key)) or (key in entries and key not in values)
+
+    key_id, secret = given("access_key_id"), given("secret_access_key")
+    if key_id != secret:
         present = "access_key_id" if key_id else "secret_access_key"
         file = entries[present].file
         problems.append(
@@ -167,3 +180,38 @@ def import_worker_modules(
             importlib.import_module(module)
         except (Exception, SystemExit) as exc:
             problems.append(f"{file}: {where}.modules: {_import_error(module, exc)}")
+
+
+def secret_file_warnings(
+    config: ServiceConfig, credentials_file: Path = AWS_CREDENTIALS_FILE
+) -> list[str]:
+    """One line per file holding a secret that every user on the host can read.
+
+    The files checked: each config file that sets a non-empty ``swf.secret_access_key``, and
+    ``credentials_file`` (the AWS credentials the units load) if it exists. These are warnings,
+    not problems: the service still starts, since refusing would stop it over a mode an
+    operator fixes with one chmod. Call it once at service start and log each line.
+    """
+    holders: list[tuple[Path, str]] = []
+    for file in config.files:
+        try:
+            with file.open("rb") as handle:
+                swf = tomllib.load(handle).get("swf")
+        except (OSError, ValueError):
+            continue  # the loader read it a moment ago; a file changing now is not our concern
+        if isinstance(swf, dict) and swf.get("secret_access_key"):
+            holders.append((file, "swf.secret_access_key"))
+    if credentials_file.is_file():
+        holders.append((credentials_file, "AWS credentials"))
+    warnings = []
+    for file, what in holders:
+        try:
+            mode = stat.S_IMODE(file.stat().st_mode)
+        except OSError:
+            continue
+        if mode & stat.S_IROTH:
+            warnings.append(
+                f"{file}: holds {what} and is readable by every user (mode {mode:04o}): "
+                f"chmod o-r {file} (the package ships its config files 0640 root:flotod)"
+            )
+    return warnings

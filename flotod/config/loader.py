@@ -20,7 +20,7 @@ from flotod.config.model import (
     SwfConfig,
     WorkerConfig,
 )
-from flotod.config.settings import KINDS, Invalid, Kind, settings_of, toml_repr
+from flotod.config.settings import KINDS, Invalid, Kind, masked_repr, settings_of, toml_repr
 from flotod.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("/etc/flotod")
@@ -45,9 +45,8 @@ def convert_table(
         try:
             values[key] = setting.convert(entry.value)
         except Invalid as exc:
-            problems.append(
-                f"{entry.file}: {where}.{key}: expected {exc}, got {toml_repr(entry.value)}"
-            )
+            got = masked_repr(entry.value) if setting.secret else toml_repr(entry.value)
+            problems.append(f"{entry.file}: {where}.{key}: expected {exc}, got {got}")
     for key, setting in declared.items():
         if key in entries:
             continue

@@ -41,6 +41,28 @@ def toml_repr(value: Any) -> str:
     return repr(value)
 
 
+MASK = "********"
+"""What error lines, reload records and ``--print-config`` show instead of a secret."""
+
+
+def masked_repr(value: Any) -> str:
+    """A secret's stand-in in an error line: the mask and the shape, which tells an operator
+    what is wrong (too long, not a string) without showing a character of the value."""
+    if isinstance(value, str):
+        return f"{MASK} (a string of {len(value)} characters)"
+    if isinstance(value, bool):
+        return f"{MASK} (a boolean)"
+    if isinstance(value, int):
+        return f"{MASK} (an integer)"
+    if isinstance(value, float):
+        return f"{MASK} (a number)"
+    if isinstance(value, list):
+        return f"{MASK} (a list)"
+    if isinstance(value, dict):
+        return f"{MASK} (a table)"
+    return f"{MASK} (a {type(value).__name__})"
+
+
 class Invalid(ValueError):
     """Raised by a value type: the text says what was expected."""
 
