@@ -28,8 +28,12 @@ def _file_of(key: str, entries: dict[str, Entry], table_file: Path) -> Path:
     return entry.file if entry is not None else table_file
 
 
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else ""
+
+
 def _import_error(module: str, exc: BaseException) -> str:
-    first = str(exc).splitlines()[0] if str(exc) else ""
+    first = _first_line(exc)
     return f'module "{module}" does not import: {type(exc).__name__}: {first}'.rstrip(": ")
 
 
@@ -113,11 +117,16 @@ def _spec_from_file(
     except OSError as exc:
         problems.append(f"{file}: {where}.spec_file: cannot read {path}: {exc.strerror or exc}")
         return None
+    prefix = f"{file}: {where}.spec_file: {path} is not a valid decider spec"
     try:
         return load_decider_spec(text)
     except FlotodError as exc:
-        problems.append(f"{file}: {where}.spec_file: {path} is not a valid decider spec: {exc}")
-        return None
+        problems.append(f"{prefix}: {exc}")
+    except RecursionError:
+        problems.append(f"{prefix}: JSON nested too deeply")
+    except Exception as exc:  # whatever a file's content makes the codec raise is its fault
+        problems.append(f"{prefix}: {type(exc).__name__}: {_first_line(exc)}")
+    return None
 
 
 def _spec_from_object(

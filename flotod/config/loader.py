@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flotod.config.checks import check_credentials, import_worker_modules, load_decider_logic
-from flotod.config.files import Entry, RawConfig, did_you_mean, read_config
+from flotod.config.files import Entry, RawConfig, did_you_mean, one_line, read_config
 from flotod.config.model import (
     DaemonConfig,
     DeciderConfig,
@@ -120,7 +120,7 @@ def load_config(path: str | Path, kind: str, instance: str | None = None) -> Ser
     raw = read_config(config_path)
     problems = raw.problems
     if not raw.files:
-        raise ConfigError(problems)
+        raise ConfigError([one_line(p) for p in problems])
     swf_values = convert_table("swf", raw.shared.get("swf", {}), None, problems)
     log_values = convert_table("logging", raw.shared.get("logging", {}), None, problems)
     check_credentials(swf_values, raw.shared.get("swf", {}), problems)
@@ -133,7 +133,7 @@ def load_config(path: str | Path, kind: str, instance: str | None = None) -> Ser
         values = convert_table(where, entries, table_file, problems)
         process = _build_process(kind, where, values, entries, table_file, swf_values, problems)
     if problems or process is None or chosen is None:
-        raise ConfigError(problems)
+        raise ConfigError([one_line(p) for p in problems])
     return ServiceConfig(
         kind=kind,
         instance=chosen,
@@ -150,5 +150,5 @@ def list_instances(path: str | Path) -> dict[str, list[str]]:
     that then calls :func:`load_config` for each. Raises ConfigError if the files don't parse."""
     raw = read_config(Path(path))
     if raw.unreadable or not raw.files:
-        raise ConfigError(raw.problems)
+        raise ConfigError([one_line(p) for p in raw.problems])
     return {kind: sorted(raw.instances.get(kind, {})) for kind in KINDS}
