@@ -12,6 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from flotod.config.codepath import import_failure_hint, unreadable_package
 from flotod.config.files import Entry
 from flotod.config.model import ServiceConfig
 from flotod.errors import FlotodError
@@ -34,7 +35,8 @@ def _first_line(exc: BaseException) -> str:
 
 def _import_error(module: str, exc: BaseException) -> str:
     first = _first_line(exc)
-    return f'module "{module}" does not import: {type(exc).__name__}: {first}'.rstrip(": ")
+    line = f'module "{module}" does not import: {type(exc).__name__}: {first}'.rstrip(": ")
+    return line + import_failure_hint(exc, module)
 
 
 def check_credentials(
@@ -139,6 +141,10 @@ def _spec_from_object(
     except (Exception, SystemExit) as exc:
         problems.append(f"{prefix}: {_import_error(module_name, exc)}")
         return None
+    shell = unreadable_package(value)
+    if shell is not None:
+        problems.append(f'{prefix}: module "{module_name}" does not import: {shell}')
+        return None
     for part in attribute.split("."):
         if not hasattr(value, part):
             problems.append(f'{prefix}: "{module_name}" has no attribute "{attribute}"')
@@ -186,9 +192,13 @@ def import_worker_modules(
     file = entries["modules"].file
     for module in modules:
         try:
-            importlib.import_module(module)
+            imported = importlib.import_module(module)
         except (Exception, SystemExit) as exc:
             problems.append(f"{file}: {where}.modules: {_import_error(module, exc)}")
+            continue
+        shell = unreadable_package(imported)
+        if shell is not None:
+            problems.append(f'{file}: {where}.modules: module "{module}" does not import: {shell}')
 
 
 def secret_file_warnings(

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flotod.config.checks import check_credentials, import_worker_modules, load_decider_logic
+from flotod.config.codepath import apply_code_paths
 from flotod.config.files import Entry, RawConfig, did_you_mean, one_line, read_config
 from flotod.config.model import (
     DaemonConfig,
@@ -97,7 +98,13 @@ def _build_process(
     swf_values: dict[str, Any],
     problems: list[str],
 ) -> ProcessConfig | None:
-    """Run the kind's own checks; build the dataclass only when nothing at all is wrong."""
+    """Run the kind's own checks; build the dataclass only when nothing at all is wrong.
+
+    A decider's or worker's python_path and virtualenv are applied first: its spec_object and
+    modules are imported from there.
+    """
+    if kind in ("decider", "worker"):
+        apply_code_paths(where, values, entries, problems)
     if kind == "decider":
         spec = load_decider_logic(where, values, entries, table_file, swf_values, problems)
         return DeciderConfig(**values, spec=spec) if not problems else None

@@ -71,6 +71,8 @@ class DeciderConfig:
     workflow_type_version: str = declared("decider", "workflow_type_version")
     history_cache_events: int = declared("decider", "history_cache_events")
     drain_timeout_seconds: int = declared("decider", "drain_timeout_seconds")
+    python_path: tuple[str, ...] = declared("decider", "python_path")
+    virtualenv: str = declared("decider", "virtualenv")
     # The loaded workflow logic; None for a dynamic decider.
     spec: DeciderSpec | None = field(default=None, compare=True, repr=False)
 
@@ -84,6 +86,8 @@ class WorkerConfig:
     executor: Executor = declared("worker", "executor")
     register_activity_types: bool = declared("worker", "register_activity_types")
     drain_timeout_seconds: int = declared("worker", "drain_timeout_seconds")
+    python_path: tuple[str, ...] = declared("worker", "python_path")
+    virtualenv: str = declared("worker", "virtualenv")
 
 
 @dataclass(frozen=True)

@@ -186,6 +186,32 @@ _DRAIN_HELP = (
 
 _DRAIN = Integer(1, 86_400)
 
+_PYTHON_PATH_HELP = (
+    "Directories put first on Python's import path before modules or spec_object are imported "
+    "(relative paths: to the config file that sets them), like PYTHONPATH for this table only. "
+    "Not under /home, /root or /tmp, which the units hide (ProtectHome=yes, PrivateTmp=yes), "
+    "unless the config file is there too; readable by the flotod user."
+)
+_VIRTUALENV_HELP = (
+    'A virtualenv made with "python3 -m venv" for the Python flotod runs on (relative: to the '
+    "config file); its site-packages are searched after flotod's own dependencies, so they "
+    'cannot replace them. "" means none. Same placement rules as python_path.'
+)
+
+
+def _code_settings(kind: Kind) -> tuple[Setting, ...]:
+    """Where a decider's or worker's own code comes from (not reloadable: imported code stays)."""
+    return (
+        Setting(
+            kind,
+            "python_path",
+            TextList(item_help="directories"),
+            (),
+            _PYTHON_PATH_HELP,
+        ),
+        Setting(kind, "virtualenv", Text(max_length=4096), "", _VIRTUALENV_HELP),
+    )
+
 
 SETTINGS: tuple[Setting, ...] = (
     # [swf]: shared by every process on the host
@@ -306,6 +332,7 @@ SETTINGS: tuple[Setting, ...] = (
         "decider; 0 keeps nothing and reads every history whole.",
     ),
     Setting("decider", "drain_timeout_seconds", _DRAIN, 90, _DRAIN_HELP, reloadable=True),
+    *_code_settings("decider"),
     # [worker.NAME]
     Setting("worker", "task_list", Text(allow_empty=False), REQUIRED, "Activity task list."),
     Setting(
@@ -346,6 +373,7 @@ SETTINGS: tuple[Setting, ...] = (
         "default task list and timeouts that suit heartbeat_seconds.",
     ),
     Setting("worker", "drain_timeout_seconds", _DRAIN, 300, _DRAIN_HELP, reloadable=True),
+    *_code_settings("worker"),
     # [daemon.NAME]
     Setting(
         "daemon",
