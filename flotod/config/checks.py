@@ -71,8 +71,12 @@ def load_decider_logic(
     swf_values: dict[str, Any],
     problems: list[str],
 ) -> DeciderSpec | None:
-    """Exactly one of spec_file, spec_object, dynamic; load the spec and check it fits."""
-    chosen = [k for k in _SOURCES if values.get(k)]
+    """Exactly one of spec_file, spec_object, dynamic; load the spec and check it fits.
+
+    A source written but refused by its own check counts as chosen (its line says what is
+    wrong) and is not loaded.
+    """
+    chosen = [k for k in _SOURCES if values.get(k) or (k in entries and k not in values)]
     if len(chosen) != 1:
         got = " and ".join(chosen) if chosen else "none"
         problems.append(
@@ -86,7 +90,7 @@ def load_decider_logic(
             f"{file}: {where}.default_activity_task_list: only for dynamic = true "
             "(a spec names its own default activity task list)"
         )
-    if chosen[0] == "dynamic":
+    if chosen[0] == "dynamic" or chosen[0] not in values:
         return None
     if chosen[0] == "spec_file":
         spec = _spec_from_file(where, values["spec_file"], entries["spec_file"].file, problems)

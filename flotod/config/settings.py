@@ -177,6 +177,10 @@ class Setting:
 
 _MODULE = r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*"
 _URL = r"https?://[^\s]+"
+# A file system path: control characters (NUL above all, which no system call accepts) are a
+# mistake, and refusing them here keeps them from reaching os.stat as a ValueError.
+_PATH = r"[^\x00-\x1f\x7f]+"
+_PATH_HELP = '"" or a path without control characters'
 
 _DRAIN_HELP = (
     "How long a warm stop (SIGTERM) may wait for in-flight work before it becomes a quick stop. "
@@ -205,11 +209,19 @@ def _code_settings(kind: Kind) -> tuple[Setting, ...]:
         Setting(
             kind,
             "python_path",
-            TextList(item_help="directories"),
+            TextList(
+                item_pattern=_PATH, item_help="directories (paths without control characters)"
+            ),
             (),
             _PYTHON_PATH_HELP,
         ),
-        Setting(kind, "virtualenv", Text(max_length=4096), "", _VIRTUALENV_HELP),
+        Setting(
+            kind,
+            "virtualenv",
+            Text(max_length=4096, pattern=_PATH, pattern_help=_PATH_HELP),
+            "",
+            _VIRTUALENV_HELP,
+        ),
     )
 
 
@@ -277,7 +289,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "decider",
         "spec_file",
-        Text(max_length=4096),
+        Text(max_length=4096, pattern=_PATH, pattern_help=_PATH_HELP),
         "",
         "JSON DeciderSpec file (relative to the config file). Re-read on reload.",
         reloadable=True,

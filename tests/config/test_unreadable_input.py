@@ -112,3 +112,23 @@ def test_control_characters_in_names_cannot_split_a_problem_line(tmp_path: Path)
         f"{path}: swf.region\\nINJECTED: unknown setting",
     ]
     assert len(str(info.value).splitlines()) == 2
+
+
+def test_a_nul_in_a_path_setting_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    conf = tmp_path / "etc"
+    conf.mkdir()
+    path = conf / "d.toml"
+    path.write_text(
+        '[decider.d]\ntask_list = "t"\nspec_file = "a\\u0000b"\n'
+        'python_path = ["x\\u0000y"]\nvirtualenv = "v\\u0000"\n'
+    )
+    result = run("decider", "--config", str(conf), "--check-config")
+    assert result.returncode == EX_CONFIG, result.stderr
+    assert result.stderr.splitlines() == [
+        f'{path}: decider.d.spec_file: expected "" or a path without control characters, '
+        'got "a\\u0000b"',
+        f"{path}: decider.d.python_path: expected a list of directories (paths without "
+        'control characters), got ["x\\u0000y"]',
+        f'{path}: decider.d.virtualenv: expected "" or a path without control characters, '
+        'got "v\\u0000"',
+    ]
