@@ -81,10 +81,10 @@ def test_operator_code_runs_from_python_path_and_virtualenv(site: Site, executor
             task_list="acme_dt",
             spec_object="acme_cfgtest.workflow:SPEC",
             python_path=[str(root / "code")],
-            workflow_type_name="acmewf",
         ),
     )
-    decider.wait_for("decider.workflow_type", name="acmewf")
+    site.register_workflow_type("acmewf", "acme_dt")
+    decider.wait_for("service.ready")
     worker.wait_for("service.ready")
 
     run = site.start_workflow("acmewf", "wf-acme")
