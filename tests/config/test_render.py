@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 
 from flotod.config import SETTINGS, load_config, print_config, reference_markdown
-from flotod.config.render import MASK
+from flotod.config.settings import MASK
 
 from .conftest import Write
 
