@@ -70,6 +70,7 @@ class DeciderConfig:
     workflow_type_name: str = declared("decider", "workflow_type_name")
     workflow_type_version: str = declared("decider", "workflow_type_version")
     history_cache_events: int = declared("decider", "history_cache_events")
+    decision_timeout_seconds: int = declared("decider", "decision_timeout_seconds")
     drain_timeout_seconds: int = declared("decider", "drain_timeout_seconds")
     python_path: tuple[str, ...] = declared("decider", "python_path")
     virtualenv: str = declared("decider", "virtualenv")
@@ -97,6 +98,7 @@ class DaemonConfig:
     max_children: int = declared("daemon", "max_children")
     continue_after_events: int = declared("daemon", "continue_after_events")
     child_execution_timeout_seconds: int = declared("daemon", "child_execution_timeout_seconds")
+    decision_timeout_seconds: int = declared("daemon", "decision_timeout_seconds")
     drain_timeout_seconds: int = declared("daemon", "drain_timeout_seconds")
 
 

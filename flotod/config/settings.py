@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
+from flotod.swf.limits import DECISION_TASK_TIMEOUT
+
 Kind = Literal["decider", "worker", "daemon"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 
@@ -190,6 +192,15 @@ _DRAIN_HELP = (
 
 _DRAIN = Integer(1, 86_400)
 
+_DECISION_TIMEOUT = Integer(1, 3_600)
+_DECISION_TIMEOUT_DEFAULT = DECISION_TASK_TIMEOUT
+_DECISION_TIMEOUT_HELP = (
+    "Decision task timeout (defaultTaskStartToCloseTimeout) of the workflow types this table "
+    "registers. A decision takes milliseconds; this is how long a task SWF handed to a "
+    "decider that stopped or died waits before SWF hands it out again. SWF keeps the value of "
+    "the first registration: a new value needs a new workflow type version."
+)
+
 _PYTHON_PATH_HELP = (
     "Directories put first on Python's import path before modules or spec_object are imported "
     "(relative paths: to the config file that sets them), like PYTHONPATH for this table only. "
@@ -343,6 +354,13 @@ SETTINGS: tuple[Setting, ...] = (
         "runs, so that a decision task fetches and replays only the events new to this "
         "decider; 0 keeps nothing and reads every history whole.",
     ),
+    Setting(
+        "decider",
+        "decision_timeout_seconds",
+        _DECISION_TIMEOUT,
+        _DECISION_TIMEOUT_DEFAULT,
+        _DECISION_TIMEOUT_HELP,
+    ),
     Setting("decider", "drain_timeout_seconds", _DRAIN, 90, _DRAIN_HELP, reloadable=True),
     *_code_settings("decider"),
     # [worker.NAME]
@@ -425,6 +443,13 @@ SETTINGS: tuple[Setting, ...] = (
         7 * 86_400,
         "executionStartToCloseTimeout of each child workflow the daemon starts.",
         reloadable=True,
+    ),
+    Setting(
+        "daemon",
+        "decision_timeout_seconds",
+        _DECISION_TIMEOUT,
+        _DECISION_TIMEOUT_DEFAULT,
+        _DECISION_TIMEOUT_HELP,
     ),
     Setting("daemon", "drain_timeout_seconds", _DRAIN, 90, _DRAIN_HELP, reloadable=True),
 )
