@@ -22,8 +22,9 @@ from moto.swf.models.domain import Domain
 from moto.swf.models.workflow_type import WorkflowType
 
 from flotod.localswf import activities
-from flotod.localswf.events import history_page
-from flotod.localswf.execution import LocalWorkflowExecution
+from flotod.localswf import decisions as decisions_module
+from flotod.localswf.events import decode_token, history_page
+from flotod.localswf.execution import LocalWorkflowExecution, RunActivityTask, RunDecisionTask
 from flotod.localswf.faults import Throttle
 from flotod.localswf.queues import TaskLists
 from flotod.localswf.scheduler import Scheduler
@@ -35,7 +36,11 @@ RunKey = tuple[str, str]
 
 
 class LocalSWFBackend(SWFBackend):
-    """SWF for one machine; see the package docstring for what it adds to moto's."""
+    """SWF for one machine; see the package docstring for what it adds to moto's.
+
+    It is the :class:`~flotod.localswf.execution.Host` of every run it holds and the
+    :class:`~flotod.localswf.decisions.Runs` of every response it applies.
+    """
 
     def __init__(
         self,
@@ -50,9 +55,9 @@ class LocalSWFBackend(SWFBackend):
         self.throttle: Throttle | None = None  # fault injection, off by default (faults.py)
         self.lock = threading.RLock()
         self.scheduler = Scheduler(self.lock)
-        self.decision_lists: TaskLists[LocalDecisionTask] = TaskLists(self.lock)
-        self.activity_lists: TaskLists[LocalActivityTask] = TaskLists(self.lock)
-        self.tokens: dict[str, LocalDecisionTask | LocalActivityTask] = {}
+        self.decision_lists: TaskLists[RunDecisionTask] = TaskLists(self.lock)
+        self.activity_lists: TaskLists[RunActivityTask] = TaskLists(self.lock)
+        self.tokens: dict[str, RunDecisionTask | RunActivityTask] = {}
         self.closing = False
         self._domain_index: dict[str, Domain] = {}
         self._open: dict[tuple[str, str], LocalWorkflowExecution] = {}
@@ -75,6 +80,19 @@ class LocalSWFBackend(SWFBackend):
         with self.lock:
             while self._over_limit:
                 self._over_limit.pop().terminate_at_event_limit()
+
+    # -- what runs need (execution.Host) ---------------------------------------------------
+    def track(self, task: RunDecisionTask | RunActivityTask) -> None:
+        self.tokens[task.task_token] = task
+
+    def forget(self, task_token: str) -> None:
+        self.tokens.pop(task_token, None)
+
+    def queue_decision(self, domain: str, task_list: str, task: RunDecisionTask) -> None:
+        self.decision_lists.push(domain, task_list, task)
+
+    def queue_activity(self, domain: str, task_list: str, task: RunActivityTask) -> None:
+        self.activity_lists.push(domain, task_list, task)
 
     def reset(self) -> None:
         throttle, history_limit = self.throttle, self.history_limit
@@ -255,8 +273,6 @@ class LocalSWFBackend(SWFBackend):
         reverse_order: bool = False,
     ) -> dict[str, Any]:
         """A decision task with its first history page, or the empty answer after the wait."""
-        from flotod.localswf.events import decode_token
-
         with self.lock:
             self._get_domain(domain_name)
             if next_page_token:
@@ -312,8 +328,8 @@ class LocalSWFBackend(SWFBackend):
         execution_context: str | None = None,
     ) -> None:
         with self.lock:
-            dt: LocalDecisionTask = self._started_task(task_token, LocalDecisionTask)
-            dt.wfe.complete_decision(dt, decisions or [], execution_context)
+            dt: RunDecisionTask = self._started_task(task_token, LocalDecisionTask)
+            decisions_module.respond(self, dt, decisions or [], execution_context)
 
     def count_pending_decision_tasks(self, domain_name: str, task_list: str) -> int:  # type: ignore[override]
         with self.lock:

@@ -9,27 +9,71 @@ not "new" to it: a close in the same response as a signal to another run succeed
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 from moto.swf.exceptions import SWFDefaultUndefinedFault
 from moto.swf.models.workflow_type import WorkflowType
 
 from flotod.localswf import activities
-from flotod.localswf.execution import ParentLink
+from flotod.localswf.execution import LocalWorkflowExecution, ParentLink
 
 if TYPE_CHECKING:
-    from flotod.localswf.execution import LocalWorkflowExecution
+    from moto.swf.models.domain import Domain
+
+    from flotod.localswf.execution import RunDecisionTask
+
+
+class Runs(Protocol):
+    """What decisions need of the backend beyond the deciding run: other runs, by id."""
+
+    def find_open(
+        self, domain: str, workflow_id: str, run_id: str | None = None
+    ) -> LocalWorkflowExecution | None: ...
+
+    def new_execution(
+        self, domain: Domain, wf_type: WorkflowType, workflow_id: str, **kwargs: Any
+    ) -> LocalWorkflowExecution: ...
+
+    def add_execution(self, wfe: LocalWorkflowExecution) -> None: ...
+
+
+@dataclass(frozen=True)
+class Step:
+    """One response being applied: the runs it may reach, the deciding run, and the id of
+    its DecisionTaskCompleted event."""
+
+    runs: Runs
+    run: LocalWorkflowExecution
+    event_id: int
+
 
 FollowUp = Callable[[], None]
-Handler = Callable[["LocalWorkflowExecution", int, dict[str, Any]], "FollowUp | None"]
+Handler = Callable[[Step, dict[str, Any]], "FollowUp | None"]
 OPEN_TIMERS_LIMIT = 1000
 OPEN_CHILDREN_LIMIT = 1000
 
 
-def apply_decisions(
-    wfe: LocalWorkflowExecution, completed_event_id: int, decisions: list[dict[str, Any]]
-) -> list[FollowUp]:
-    """Apply decisions in order; once the run is closed the rest are moot.
+def respond(
+    runs: Runs,
+    dt: RunDecisionTask,
+    decisions: list[dict[str, Any]],
+    execution_context: str | None,
+) -> None:
+    """RespondDecisionTaskCompleted for a started task: validated whole before anything is
+    recorded (a refused response changes nothing, as on SWF), then applied in order."""
+    wfe = dt.wfe
+    wfe.validate_decisions(decisions)
+    step = Step(runs, wfe, wfe.complete_decision(dt, execution_context))
+    with wfe.applying():
+        # External signals and cancellations only start with this response; their outcome
+        # reaches this run afterwards (not at all once one of them closed it).
+        for action in apply_decisions(step, decisions):
+            action()
+
+
+def apply_decisions(step: Step, decisions: list[dict[str, Any]]) -> list[FollowUp]:
+    """Apply decisions in order.
 
     Returns what the response only initiated (external signals and cancellations), to run
     once every decision is applied: their outcome is not an event the response's own closing
@@ -37,13 +81,13 @@ def apply_decisions(
     """
     initiated: list[FollowUp] = []
     for decision in decisions:
-        if not wfe.open:
+        if not step.run.open:  # once the run is closed the rest are moot
             break
         kind = decision.get("decisionType", "")
         key = kind[:1].lower() + kind[1:] + "DecisionAttributes"
         handler = HANDLERS.get(kind)
         if handler is not None:
-            follow_up = handler(wfe, completed_event_id, decision.get(key) or {})
+            follow_up = handler(step, decision.get(key) or {})
             if follow_up is not None:
                 initiated.append(follow_up)
     return initiated
@@ -59,22 +103,26 @@ def _closing_allowed(wfe: LocalWorkflowExecution, failed_event: str, event_id: i
     return False
 
 
-def _complete(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+def _complete(step: Step, attrs: dict[str, Any]) -> None:
+    wfe, event_id = step.run, step.event_id
     if _closing_allowed(wfe, "CompleteWorkflowExecutionFailed", event_id):
         wfe.complete(event_id, attrs.get("result"))
 
 
-def _fail(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+def _fail(step: Step, attrs: dict[str, Any]) -> None:
+    wfe, event_id = step.run, step.event_id
     if _closing_allowed(wfe, "FailWorkflowExecutionFailed", event_id):
         wfe.fail(event_id, attrs.get("details"), attrs.get("reason"))
 
 
-def _cancel(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+def _cancel(step: Step, attrs: dict[str, Any]) -> None:
+    wfe, event_id = step.run, step.event_id
     if _closing_allowed(wfe, "CancelWorkflowExecutionFailed", event_id):
         wfe.cancel(event_id, attrs.get("details"))
 
 
-def _continue_as_new(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+def _continue_as_new(step: Step, attrs: dict[str, Any]) -> None:
+    wfe, event_id = step.run, step.event_id
     if not _closing_allowed(wfe, "ContinueAsNewWorkflowExecutionFailed", event_id):
         return
     version = attrs.get("workflowTypeVersion") or wfe.workflow_type.version
@@ -89,7 +137,7 @@ def _continue_as_new(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str
         )
         wfe.schedule_decision_task()
         return
-    new = wfe.backend.new_execution(
+    new = step.runs.new_execution(
         wfe.domain,
         wf_type,
         wfe.workflow_id,
@@ -121,10 +169,11 @@ def _continue_as_new(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str
         task_priority=new.task_priority,
         workflow_type=new.workflow_type,
     )
-    wfe.backend.add_execution(new)
+    step.runs.add_execution(new)
 
 
-def _record_marker(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+def _record_marker(step: Step, attrs: dict[str, Any]) -> None:
+    wfe, event_id = step.run, step.event_id
     wfe.add_event(
         "MarkerRecorded",
         marker_name=attrs.get("markerName"),
@@ -133,7 +182,8 @@ def _record_marker(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, 
     )
 
 
-def _start_timer(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+def _start_timer(step: Step, attrs: dict[str, Any]) -> None:
+    wfe, event_id = step.run, step.event_id
     timer_id = attrs.get("timerId", "")
     cause = None
     if timer_id in wfe.open_timers:
@@ -167,11 +217,12 @@ def _start_timer(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, An
         wfe.add_event("TimerFired", timer_id=timer_id, started_event_id=started)
         wfe.schedule_decision_task()
 
-    deadline = wfe.backend.scheduler.call_later(float(fire_after), fire)
+    deadline = wfe.host.scheduler.call_later(float(fire_after), fire)
     wfe.open_timers[timer_id] = (started, deadline)
 
 
-def _cancel_timer(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+def _cancel_timer(step: Step, attrs: dict[str, Any]) -> None:
+    wfe, event_id = step.run, step.event_id
     timer_id = attrs.get("timerId", "")
     entry = wfe.open_timers.pop(timer_id, None)
     if entry is None:
@@ -192,7 +243,8 @@ def _cancel_timer(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, A
     )
 
 
-def _start_child(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+def _start_child(step: Step, attrs: dict[str, Any]) -> None:
+    wfe, event_id = step.run, step.event_id
     type_attrs = attrs.get("workflowType") or {}
     name, version = type_attrs.get("name", ""), type_attrs.get("version", "")
     child_id = attrs.get("workflowId", "")
@@ -230,13 +282,13 @@ def _start_child(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, An
         return failed("WORKFLOW_TYPE_DOES_NOT_EXIST")
     if wf_type.status == "DEPRECATED":
         return failed("WORKFLOW_TYPE_DEPRECATED")
-    if wfe.backend.find_open(wfe.domain.name, child_id) is not None:
+    if step.runs.find_open(wfe.domain.name, child_id) is not None:
         return failed("WORKFLOW_ALREADY_RUNNING")
     if len(wfe.children) >= OPEN_CHILDREN_LIMIT:
         return failed("OPEN_CHILDREN_LIMIT_EXCEEDED")
     link = ParentLink(wfe, initiated)
     try:
-        child = wfe.backend.new_execution(
+        child = step.runs.new_execution(
             wfe.domain,
             wf_type,
             child_id,
@@ -259,7 +311,7 @@ def _start_child(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, An
         }.get(key, "OPERATION_NOT_PERMITTED")
         return failed(cause)
     wfe.children[child_id] = child
-    wfe.backend.add_execution(child)
+    step.runs.add_execution(child)
     started = wfe.add_event(
         "ChildWorkflowExecutionStarted",
         workflow_execution=child.to_short_dict(),
@@ -272,8 +324,7 @@ def _start_child(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, An
 
 
 def _external(
-    wfe: LocalWorkflowExecution,
-    event_id: int,
+    step: Step,
     attrs: dict[str, Any],
     action: str,
     done_event: str,
@@ -283,6 +334,7 @@ def _external(
     """An action on another execution: ``<action>Initiated`` now; after the whole response
     is applied, ``act`` on the target and ``done_event``, or ``<action>Failed`` when no such
     execution is open (as on SWF, the outcome reaches only a sender that is still open)."""
+    wfe, event_id = step.run, step.event_id
     target_id, run_id = attrs.get("workflowId", ""), attrs.get("runId")
     evt = wfe.add_event(
         f"{action}Initiated",
@@ -295,7 +347,7 @@ def _external(
     initiated, sender = evt.event_id, wfe.to_short_dict()
 
     def deliver() -> None:
-        target = wfe.backend.find_open(wfe.domain.name, target_id, run_id)
+        target = step.runs.find_open(wfe.domain.name, target_id, run_id)
         if target is None:
             _outcome(
                 wfe,
@@ -319,13 +371,12 @@ def _external(
     return deliver
 
 
-def _signal_external(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> FollowUp:
+def _signal_external(step: Step, attrs: dict[str, Any]) -> FollowUp:
     def act(target: Any, sender: dict[str, Any], initiated: int) -> None:
         target.signal(attrs.get("signalName", ""), attrs.get("input"), sender, initiated)
 
     return _external(
-        wfe,
-        event_id,
+        step,
         attrs,
         "SignalExternalWorkflowExecution",
         "ExternalWorkflowExecutionSignaled",
@@ -335,13 +386,12 @@ def _signal_external(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str
     )
 
 
-def _cancel_external(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> FollowUp:
+def _cancel_external(step: Step, attrs: dict[str, Any]) -> FollowUp:
     def act(target: Any, sender: dict[str, Any], initiated: int) -> None:
         target.request_cancel(sender, initiated)
 
     return _external(
-        wfe,
-        event_id,
+        step,
         attrs,
         "RequestCancelExternalWorkflowExecution",
         "ExternalWorkflowExecutionCancelRequested",
@@ -356,7 +406,8 @@ def _outcome(wfe: LocalWorkflowExecution, event_type: str, **attributes: Any) ->
         wfe.schedule_decision_task()
 
 
-def _schedule_lambda(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+def _schedule_lambda(step: Step, attrs: dict[str, Any]) -> None:
+    wfe, event_id = step.run, step.event_id
     wfe.add_event(
         "ScheduleLambdaFunctionFailed",
         id=attrs.get("id"),
@@ -372,8 +423,10 @@ HANDLERS: dict[str, Handler] = {
     "FailWorkflowExecution": _fail,
     "CancelWorkflowExecution": _cancel,
     "ContinueAsNewWorkflowExecution": _continue_as_new,
-    "ScheduleActivityTask": activities.schedule,
-    "RequestCancelActivityTask": activities.request_cancel,
+    "ScheduleActivityTask": lambda step, attrs: activities.schedule(step.run, step.event_id, attrs),
+    "RequestCancelActivityTask": lambda step, attrs: activities.request_cancel(
+        step.run, step.event_id, attrs
+    ),
     "RecordMarker": _record_marker,
     "StartTimer": _start_timer,
     "CancelTimer": _cancel_timer,
