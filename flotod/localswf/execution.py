@@ -276,7 +276,8 @@ class LocalWorkflowExecution(WorkflowExecution):
 
     # -- closing --------------------------------------------------------------------------
     def close(self, status: str, event_type: str, **attributes: Any) -> None:
-        """Close the run: the event, then timers/tasks dropped, children and parent told."""
+        """Close the run: the event, then timers/tasks dropped, children (on terminate and
+        timeout only) and parent told."""
         if not self.open:
             return
         self.execution_status = "CLOSED"
@@ -299,7 +300,10 @@ class LocalWorkflowExecution(WorkflowExecution):
                 self._finish_decision(dt, "CANCELED")
         self.scheduled_dt = None
         self.host.index_closed(self)
-        self._apply_child_policy()
+        if status in ("TERMINATED", "TIMED_OUT"):
+            self._apply_child_policy()
+        else:  # SWF applies no policy here: the children run on, and report to nobody
+            self.children.clear()
         if status != "CONTINUED_AS_NEW":
             self._notify_parent()
 
@@ -357,6 +361,9 @@ class LocalWorkflowExecution(WorkflowExecution):
         )
 
     def _apply_child_policy(self) -> None:
+        """Only for a terminated or timed-out run: SWF's ``childPolicy`` applies "if this
+        workflow execution is terminated, by calling the TerminateWorkflowExecution action
+        explicitly or due to an expired timeout" (API reference, WorkflowExecutionConfiguration)."""
         children = [child for child in self.children.values() if child.open]
         self.children.clear()
         for child in children:
