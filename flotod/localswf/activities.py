@@ -26,8 +26,14 @@ TIMEOUT_KEYS = (
 OPEN_ACTIVITIES_LIMIT = 1000
 
 
-def schedule(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
-    """The ScheduleActivityTask decision: ActivityTaskScheduled or ScheduleActivityTaskFailed."""
+def schedule(
+    wfe: LocalWorkflowExecution,
+    event_id: int,
+    attrs: dict[str, Any],
+    injected: str | None = None,
+) -> None:
+    """The ScheduleActivityTask decision: ActivityTaskScheduled or ScheduleActivityTaskFailed
+    (with ``injected`` as its cause when fault injection refuses it)."""
     activity_id = attrs.get("activityId", "")
     type_attrs = attrs.get("activityType") or {}
     name, version = type_attrs.get("name", ""), type_attrs.get("version", "")
@@ -43,6 +49,8 @@ def schedule(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) 
         )
         wfe.schedule_decision_task()
 
+    if injected is not None:
+        return failed(injected)
     if not isinstance(activity_type, ActivityType):
         return failed("ACTIVITY_TYPE_DOES_NOT_EXIST")
     if activity_type.status == "DEPRECATED":

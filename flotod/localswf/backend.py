@@ -25,7 +25,7 @@ from flotod.localswf import activities
 from flotod.localswf import decisions as decisions_module
 from flotod.localswf.events import decode_token, history_page
 from flotod.localswf.execution import LocalWorkflowExecution, RunActivityTask, RunDecisionTask
-from flotod.localswf.faults import Throttle
+from flotod.localswf.faults import DecisionFaults, Throttle
 from flotod.localswf.queues import TaskLists
 from flotod.localswf.scheduler import Scheduler
 from flotod.localswf.tasks import LocalActivityTask, LocalDecisionTask
@@ -53,6 +53,7 @@ class LocalSWFBackend(SWFBackend):
         self.history_limit = HISTORY_LIMIT  # tests lower it to reach it quickly
         self._over_limit: list[LocalWorkflowExecution] = []
         self.throttle: Throttle | None = None  # fault injection, off by default (faults.py)
+        self.decision_faults: DecisionFaults | None = None  # likewise
         self.lock = threading.RLock()
         self.scheduler = Scheduler(self.lock)
         self.decision_lists: TaskLists[RunDecisionTask] = TaskLists(self.lock)
@@ -95,10 +96,10 @@ class LocalSWFBackend(SWFBackend):
         self.activity_lists.push(domain, task_list, task)
 
     def reset(self) -> None:
-        throttle, history_limit = self.throttle, self.history_limit
+        throttle, faults, history_limit = self.throttle, self.decision_faults, self.history_limit
         self.close()
         self.__init__(self.region_name, self.account_id, self.poll_timeout)  # type: ignore[misc]
-        self.throttle, self.history_limit = throttle, history_limit
+        self.throttle, self.decision_faults, self.history_limit = throttle, faults, history_limit
 
     def close(self) -> None:
         """Stop the deadline thread and release every waiting poll (they return empty)."""
@@ -329,7 +330,9 @@ class LocalSWFBackend(SWFBackend):
     ) -> None:
         with self.lock:
             dt: RunDecisionTask = self._started_task(task_token, LocalDecisionTask)
-            decisions_module.respond(self, dt, decisions or [], execution_context)
+            decisions_module.respond(
+                self, dt, decisions or [], execution_context, self.decision_faults
+            )
 
     def count_pending_decision_tasks(self, domain_name: str, task_list: str) -> int:  # type: ignore[override]
         with self.lock:

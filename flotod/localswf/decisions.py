@@ -17,6 +17,7 @@ from moto.swf.models.workflow_type import WorkflowType
 
 from flotod.localswf import activities
 from flotod.localswf.execution import LocalWorkflowExecution, ParentLink
+from flotod.localswf.faults import DecisionFaults
 
 if TYPE_CHECKING:
     from moto.swf.models.domain import Domain
@@ -46,6 +47,11 @@ class Step:
     runs: Runs
     run: LocalWorkflowExecution
     event_id: int
+    faults: DecisionFaults | None = None
+
+    def injected(self, decision_type: str) -> str | None:
+        """The cause of an injected refusal of this decision (tests only), or None."""
+        return self.faults.draw(decision_type) if self.faults is not None else None
 
 
 FollowUp = Callable[[], None]
@@ -59,12 +65,13 @@ def respond(
     dt: RunDecisionTask,
     decisions: list[dict[str, Any]],
     execution_context: str | None,
+    faults: DecisionFaults | None = None,
 ) -> None:
     """RespondDecisionTaskCompleted for a started task: validated whole before anything is
     recorded (a refused response changes nothing, as on SWF), then applied in order."""
     wfe = dt.wfe
     wfe.validate_decisions(decisions)
-    step = Step(runs, wfe, wfe.complete_decision(dt, execution_context))
+    step = Step(runs, wfe, wfe.complete_decision(dt, execution_context), faults)
     with wfe.applying():
         # External signals and cancellations only start with this response; their outcome
         # reaches this run afterwards (not at all once one of them closed it).
@@ -185,10 +192,10 @@ def _record_marker(step: Step, attrs: dict[str, Any]) -> None:
 def _start_timer(step: Step, attrs: dict[str, Any]) -> None:
     wfe, event_id = step.run, step.event_id
     timer_id = attrs.get("timerId", "")
-    cause = None
-    if timer_id in wfe.open_timers:
+    cause = step.injected("StartTimer")
+    if cause is None and timer_id in wfe.open_timers:
         cause = "TIMER_ID_ALREADY_IN_USE"
-    elif len(wfe.open_timers) >= OPEN_TIMERS_LIMIT:
+    elif cause is None and len(wfe.open_timers) >= OPEN_TIMERS_LIMIT:
         cause = "OPEN_TIMERS_LIMIT_EXCEEDED"
     if cause is not None:
         wfe.add_event(
@@ -277,6 +284,9 @@ def _start_child(step: Step, attrs: dict[str, Any]) -> None:
         )
         wfe.schedule_decision_task()
 
+    injected = step.injected("StartChildWorkflowExecution")
+    if injected is not None:
+        return failed(injected)
     wf_type = wfe.domain.get_type("workflow", name, version, ignore_empty=True)
     if not isinstance(wf_type, WorkflowType):
         return failed("WORKFLOW_TYPE_DOES_NOT_EXIST")
@@ -423,7 +433,9 @@ HANDLERS: dict[str, Handler] = {
     "FailWorkflowExecution": _fail,
     "CancelWorkflowExecution": _cancel,
     "ContinueAsNewWorkflowExecution": _continue_as_new,
-    "ScheduleActivityTask": lambda step, attrs: activities.schedule(step.run, step.event_id, attrs),
+    "ScheduleActivityTask": lambda step, attrs: activities.schedule(
+        step.run, step.event_id, attrs, step.injected("ScheduleActivityTask")
+    ),
     "RequestCancelActivityTask": lambda step, attrs: activities.request_cancel(
         step.run, step.event_id, attrs
     ),
