@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from moto.swf.exceptions import SWFDefaultUndefinedFault
+from moto.swf.exceptions import SWFDefaultUndefinedFault, SWFValidationException
 from moto.swf.models.workflow_type import WorkflowType
 
 from flotod.localswf import activities
@@ -60,6 +60,16 @@ OPEN_TIMERS_LIMIT = 1000
 OPEN_CHILDREN_LIMIT = 1000
 
 
+CLOSING = frozenset(
+    {
+        "CompleteWorkflowExecution",
+        "FailWorkflowExecution",
+        "CancelWorkflowExecution",
+        "ContinueAsNewWorkflowExecution",
+    }
+)
+
+
 def respond(
     runs: Runs,
     dt: RunDecisionTask,
@@ -69,6 +79,7 @@ def respond(
 ) -> None:
     """RespondDecisionTaskCompleted for a started task: validated whole before anything is
     recorded (a refused response changes nothing, as on SWF), then applied in order."""
+    check_closing_last(decisions)
     wfe = dt.wfe
     wfe.validate_decisions(decisions)
     step = Step(runs, wfe, wfe.complete_decision(dt, execution_context), faults)
@@ -77,6 +88,19 @@ def respond(
         # reaches this run afterwards (not at all once one of them closed it).
         for action in apply_decisions(step, decisions):
             action()
+
+
+def check_closing_last(decisions: list[dict[str, Any]]) -> None:
+    """A closing decision (continue-as-new included) anywhere but last refuses the response.
+
+    SWF answers HTTP 400 "Close must be last decision in list" and records nothing, measured
+    against SWF in https://github.com/floci-io/floci/pull/2257 ("Closing decision not last");
+    the Decision reference (https://docs.aws.amazon.com/amazonswf/latest/apireference/
+    API_Decision.html) names the four closing decisions. moto checks only three of them.
+    """
+    for decision in decisions[:-1]:
+        if decision.get("decisionType") in CLOSING:
+            raise SWFValidationException("Close must be last decision in list")
 
 
 def apply_decisions(step: Step, decisions: list[dict[str, Any]]) -> list[FollowUp]:
@@ -88,7 +112,7 @@ def apply_decisions(step: Step, decisions: list[dict[str, Any]]) -> list[FollowU
     """
     initiated: list[FollowUp] = []
     for decision in decisions:
-        if not step.run.open:  # once the run is closed the rest are moot
+        if not step.run.open:  # a close is last (check_closing_last): defensive only
             break
         kind = decision.get("decisionType", "")
         key = kind[:1].lower() + kind[1:] + "DecisionAttributes"
