@@ -37,6 +37,7 @@ def make_backend(
     throttle_seed: int = 0,
     decision_failure_share: float = 0.0,
     decision_failure_seed: int = 0,
+    manual_deadlines: bool = False,
 ) -> LocalSWFBackend:
     """A fresh, empty backend; polls wait up to ``poll_timeout`` seconds like SWF's 60.
 
@@ -44,12 +45,16 @@ def make_backend(
     with ``throttle_seed``) is answered with SWF's ThrottlingException instead of being served.
     ``decision_failure_share`` > 0 refuses that share of ScheduleActivityTask, StartTimer and
     StartChildWorkflowExecution decisions for a rate or limit cause (see faults.py).
+    ``manual_deadlines`` makes timers and timeouts fire only when a test fires them
+    (``backend.scheduler.fire``), never by the clock.
     """
     install()
     from flotod.localswf.backend import LocalSWFBackend
     from flotod.localswf.faults import DecisionFaults, Throttle
 
-    backend = LocalSWFBackend(region_name=region_name, poll_timeout=poll_timeout)
+    backend = LocalSWFBackend(
+        region_name=region_name, poll_timeout=poll_timeout, manual_deadlines=manual_deadlines
+    )
     if throttle_share > 0:
         backend.throttle = Throttle(throttle_share, throttle_seed)
     if decision_failure_share > 0:

@@ -98,8 +98,8 @@ def schedule(
 def _arm(task: RunActivityTask, kind: str, timeout: Any) -> None:
     limit = seconds(timeout)
     if limit is not None:
-        task.deadlines.append(
-            task.wfe.host.scheduler.call_later(limit, lambda: _on_timeout(task, kind))
+        task.deadlines[kind] = task.wfe.host.scheduler.call_later(
+            limit, lambda: _on_timeout(task, kind)
         )
 
 
@@ -201,8 +201,8 @@ def _on_timeout(task: RunActivityTask, kind: str) -> None:
         limit = seconds(task.timeouts["heartbeatTimeout"]) or 0.0
         due = task.last_heartbeat_timestamp + limit
         if time.time() < due:  # a heartbeat came in meanwhile: wait for the new deadline
-            task.deadlines.append(
-                task.wfe.host.scheduler.call_at(due, lambda: _on_timeout(task, kind))
+            task.deadlines[kind] = task.wfe.host.scheduler.call_at(
+                due, lambda: _on_timeout(task, kind)
             )
             return
     task.timeout_type = kind

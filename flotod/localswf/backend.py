@@ -47,6 +47,7 @@ class LocalSWFBackend(SWFBackend):
         region_name: str = "us-east-1",
         account_id: str = "123456789012",
         poll_timeout: float = DEFAULT_POLL_TIMEOUT,
+        manual_deadlines: bool = False,
     ) -> None:
         super().__init__(region_name, account_id)
         self.poll_timeout = poll_timeout
@@ -55,7 +56,7 @@ class LocalSWFBackend(SWFBackend):
         self.throttle: Throttle | None = None  # fault injection, off by default (faults.py)
         self.decision_faults: DecisionFaults | None = None  # likewise
         self.lock = threading.RLock()
-        self.scheduler = Scheduler(self.lock)
+        self.scheduler = Scheduler(self.lock, manual=manual_deadlines)
         self.decision_lists: TaskLists[RunDecisionTask] = TaskLists(self.lock)
         self.activity_lists: TaskLists[RunActivityTask] = TaskLists(self.lock)
         self.tokens: dict[str, RunDecisionTask | RunActivityTask] = {}
@@ -98,7 +99,10 @@ class LocalSWFBackend(SWFBackend):
     def reset(self) -> None:
         throttle, faults, history_limit = self.throttle, self.decision_faults, self.history_limit
         self.close()
-        self.__init__(self.region_name, self.account_id, self.poll_timeout)  # type: ignore[misc]
+        manual = self.scheduler.manual
+        self.__init__(  # type: ignore[misc]
+            self.region_name, self.account_id, self.poll_timeout, manual
+        )
         self.throttle, self.decision_faults, self.history_limit = throttle, faults, history_limit
 
     def close(self) -> None:

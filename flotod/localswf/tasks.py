@@ -68,10 +68,10 @@ class LocalActivityTask(ActivityTask, Generic[RunT]):
         self.task_list = task_list
         self.cancel_requested = False
         self.latest_cancel_requested_event_id: int | None = None
-        self.deadlines: list[Deadline] = []
+        self.deadlines: dict[str, Deadline] = {}  # by timeout type
 
     def cancel_deadlines(self) -> None:
-        for deadline in self.deadlines:
+        for deadline in self.deadlines.values():
             deadline.cancel()
         self.deadlines.clear()
 
