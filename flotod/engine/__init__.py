@@ -23,6 +23,7 @@ from flotod.engine.decisions import (
     closes_workflow,
 )
 from flotod.engine.replays import Replays
+from flotod.errors import IncompleteHistoryError
 
 __all__ = [
     "CLOSING_DECISIONS",
@@ -30,6 +31,7 @@ __all__ = [
     "MAX_PAYLOAD",
     "RESERVED_KEY",
     "Decision",
+    "IncompleteHistoryError",
     "Replays",
     "closes_workflow",
     "closing_reason",

@@ -19,6 +19,7 @@ from flotod.engine.history import (
     TIMER_RETRY,
     Event,
     Replay,
+    check_complete,
     child_control,
     timer_control,
 )
@@ -51,13 +52,22 @@ def workflow_input(events: Iterable[Event]) -> str | None:
 
 
 def decide(
-    events: Sequence[Event], spec: DeciderSpec, workflow_id: str | None = None
+    events: Sequence[Event],
+    spec: DeciderSpec,
+    workflow_id: str | None = None,
+    *,
+    started_event_id: int | None = None,
 ) -> list[d.Decision]:
     """Decisions for the execution whose complete, ascending history is ``events``.
 
     ``workflow_id`` (from the decision task) makes child workflow ids readable
     (``<workflow id>:<task id>``); without it they derive from the start event.
+    ``started_event_id`` (the task's DecisionTaskStarted) is an event ``events`` must reach.
+
+    Raises :class:`~flotod.errors.IncompleteHistoryError`, and nothing else, when the events
+    do not run from event 1 (to ``started_event_id``): such a task must not be answered.
     """
+    check_complete(events, started_event_id)
     try:
         state = replay(events, spec)
     except Exception as exc:  # a decider must answer; the reason says what broke
@@ -85,9 +95,14 @@ def decide_from(state: Replay, spec: DeciderSpec, workflow_id: str | None) -> li
 
 
 def decide_dynamic(
-    events: Sequence[Event], defaults: DeciderSpec, workflow_id: str | None = None
+    events: Sequence[Event],
+    defaults: DeciderSpec,
+    workflow_id: str | None = None,
+    *,
+    started_event_id: int | None = None,
 ) -> list[d.Decision]:
     """Like :func:`decide`, with the tasks read from the input's ``activity_tasks`` list."""
+    check_complete(events, started_event_id)
     try:
         spec = _dynamic_spec(events, defaults)
     except _Fail as fail:
@@ -96,7 +111,7 @@ def decide_dynamic(
         return [d.fail_workflow(fail.reason, fail.details)]
     except Exception as exc:
         return [d.fail_workflow("decider_error", {"error": f"{type(exc).__name__}: {exc}"})]
-    return decide(events, spec, workflow_id)
+    return decide(events, spec, workflow_id, started_event_id=started_event_id)
 
 
 def _is_closed(events: Sequence[Event]) -> bool:
