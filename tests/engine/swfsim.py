@@ -167,6 +167,7 @@ class SwfSim:
 
     def _d_StartTimer(self, a: dict[str, Any], done: int) -> None:
         _check_id(a["timerId"])
+        _check_duration(a["startToFireTimeout"])
         _check_size(a.get("control"), "control")
         if a["timerId"] in self.open_timers or len(self.open_timers) >= 1000:
             cause = "TIMER_ID_ALREADY_IN_USE"
@@ -358,6 +359,12 @@ _QUIET = frozenset(
 def _check_size(value: Any, field: str) -> None:
     if isinstance(value, str) and len(value) > 32768:
         raise SwfViolation(f"{field} is {len(value)} characters")
+
+
+def _check_duration(value: str) -> None:
+    """SWF takes durations as strings of 1 to 8 digits and refuses the whole response else."""
+    if not (isinstance(value, str) and value.isdigit() and len(value) <= 8):
+        raise SwfViolation(f"duration {value!r} is not 1 to 8 digits")
 
 
 def _check_id(value: str) -> None:
