@@ -181,7 +181,7 @@ class _Decider:
         plan = self._plan()
         if plan:
             return self._limit(plan)
-        if state.open_activities or state.open_children or state.retry_wait:
+        if state.open_activities or state.open_children or state.retry_wait or state.refused_wait:
             return []
         if state.open_timers:  # a firing timer wakes the decider again
             return []
@@ -227,6 +227,16 @@ class _Decider:
                 plan.append(
                     d.start_timer(
                         self._timer_id(f"retry:{task_id}:{attempt}"),
+                        delay,
+                        timer_control(TIMER_RETRY, task_id),
+                    )
+                )
+        for task_id, delay in state.refused_wait.items():
+            if self._room("timer", d.MAX_OPEN_TIMERS):
+                refused = self.graph.nodes[task_id].refusals
+                plan.append(
+                    d.start_timer(
+                        self._timer_id(f"refused:{task_id}:{refused}"),
                         delay,
                         timer_control(TIMER_RETRY, task_id),
                     )

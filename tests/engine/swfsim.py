@@ -54,6 +54,8 @@ class SwfSim:
         self.open_children: dict[str, int] = {}  # workflow id -> initiated event id
         self.child_attrs: dict[int, dict[str, Any]] = {}
         self.decision_log: list[list[Decision]] = []
+        # Causes to refuse the next decisions of a type with, in order (SWF's transient ones).
+        self.refuse: dict[str, list[str]] = {}
         started: dict[str, Any] = {
             "childPolicy": "TERMINATE",
             "taskList": {"name": task_list},
@@ -143,8 +145,10 @@ class SwfSim:
         _check_size(a.get("input"), "input")
         _check_id(a["activityId"])
         atype = (a["activityType"]["name"], a["activityType"]["version"])
-        cause = None
-        if self.known_activity_types is not None and atype not in self.known_activity_types:
+        cause = self._injected("ScheduleActivityTask")
+        if cause:
+            pass
+        elif self.known_activity_types is not None and atype not in self.known_activity_types:
             cause = "ACTIVITY_TYPE_DOES_NOT_EXIST"
         elif a["activityId"] in self.open_activities:
             cause = "ACTIVITY_ID_ALREADY_IN_USE"
@@ -169,10 +173,12 @@ class SwfSim:
         _check_id(a["timerId"])
         _check_duration(a["startToFireTimeout"])
         _check_size(a.get("control"), "control")
-        if a["timerId"] in self.open_timers or len(self.open_timers) >= 1000:
+        cause = self._injected("StartTimer")
+        if not cause and a["timerId"] in self.open_timers:
             cause = "TIMER_ID_ALREADY_IN_USE"
-            if a["timerId"] not in self.open_timers:
-                cause = "OPEN_TIMERS_LIMIT_EXCEEDED"
+        elif not cause and len(self.open_timers) >= 1000:
+            cause = "OPEN_TIMERS_LIMIT_EXCEEDED"
+        if cause:
             self.add(
                 "StartTimerFailed",
                 timerId=a["timerId"],
@@ -191,8 +197,10 @@ class SwfSim:
         attrs = dict(a, decisionTaskCompletedEventId=done)
         attrs.setdefault("taskList", {"name": "type-default"})
         event_id = self.add("StartChildWorkflowExecutionInitiated", **attrs)
-        cause = None
-        if self.known_workflow_types is not None and wtype not in self.known_workflow_types:
+        cause = self._injected("StartChildWorkflowExecution")
+        if cause:
+            pass
+        elif self.known_workflow_types is not None and wtype not in self.known_workflow_types:
             cause = "WORKFLOW_TYPE_DOES_NOT_EXIST"
         elif a["workflowId"] in self.open_children:
             cause = "WORKFLOW_ALREADY_RUNNING"
@@ -209,6 +217,10 @@ class SwfSim:
             return
         self.open_children[a["workflowId"]] = event_id
         self.child_attrs[event_id] = attrs
+
+    def _injected(self, decision_type: str) -> str | None:
+        causes = self.refuse.get(decision_type)
+        return causes.pop(0) if causes else None
 
     def _d_RequestCancelActivityTask(self, a: dict[str, Any], done: int) -> None:
         if a["activityId"] in self.open_activities:
