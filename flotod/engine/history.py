@@ -13,6 +13,7 @@ from typing import Any
 
 from flotod.engine import refusals
 from flotod.engine.graph import CHILD, TIMER, GeneratorOutputError, TaskGraph
+from flotod.engine.handback import MAX_FREE_RUNS, never_ran
 from flotod.errors import IncompleteHistoryError
 
 Event = Mapping[str, Any]
@@ -262,15 +263,26 @@ class Replay:
 
     def _activity_failed(self, attrs: Mapping[str, Any], event_id: int) -> None:
         task_id, _ = self._activity_closed(attrs)
-        if task_id is not None:
+        if task_id is not None and not self._ran_not(task_id, attrs):
             self._failure(task_id, attrs.get("reason"), attrs.get("details"))
 
     def _activity_timed_out(self, attrs: Mapping[str, Any], event_id: int) -> None:
         task_id, _ = self._activity_closed(attrs)
-        if task_id is not None:
+        if task_id is not None and not self._ran_not(task_id, attrs):
             self._failure(
                 task_id, "timeout: " + str(attrs.get("timeoutType")), attrs.get("details")
             )
+
+    def _ran_not(self, task_id: str, attrs: Mapping[str, Any]) -> bool:
+        """Schedule again at once, as the same attempt, a task that provably never ran
+        (see :mod:`flotod.engine.handback`); False when it ran or has had its free runs."""
+        node = self.graph.nodes[task_id]
+        if node.free_runs >= MAX_FREE_RUNS or not never_ran(self._event_type, attrs):
+            return False
+        node.free_runs += 1
+        node.attempts -= 1
+        self.retry_due[task_id] = None
+        return True
 
     def _activity_canceled(self, attrs: Mapping[str, Any], event_id: int) -> None:
         task_id, open_activity = self._activity_closed(attrs)

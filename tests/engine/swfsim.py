@@ -312,8 +312,13 @@ class SwfSim:
     def fail_activity(self, activity_id: str, reason: str, details: str = "") -> None:
         self._close_activity(activity_id, "ActivityTaskFailed", reason=reason, details=details)
 
-    def timeout_activity(self, activity_id: str, timeout_type: str = "START_TO_CLOSE") -> None:
-        self._close_activity(activity_id, "ActivityTaskTimedOut", timeoutType=timeout_type)
+    def timeout_activity(
+        self, activity_id: str, timeout_type: str = "START_TO_CLOSE", details: str | None = None
+    ) -> None:
+        """``details`` are the last heartbeat's; None: the task never heartbeated (SWF then
+        leaves the attribute out)."""
+        extra = {} if details is None else {"details": details}
+        self._close_activity(activity_id, "ActivityTaskTimedOut", timeoutType=timeout_type, **extra)
 
     def cancel_activity(self, activity_id: str) -> None:
         self._close_activity(activity_id, "ActivityTaskCanceled", details="stopped")
