@@ -13,13 +13,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from flotod.engine import decisions as d
+from flotod.engine.completeness import check_complete
 from flotod.engine.graph import CHILD, TIMER, Node, TaskGraph
 from flotod.engine.history import (
     TIMER_CONTINUE,
     TIMER_RETRY,
     Event,
     Replay,
-    check_complete,
     child_control,
     timer_control,
 )

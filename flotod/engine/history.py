@@ -8,13 +8,12 @@ pass only records what happened, including the problems the decision must report
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flotod.engine import refusals
 from flotod.engine.graph import CHILD, TIMER, GeneratorOutputError, TaskGraph
 from flotod.engine.handback import MAX_FREE_RUNS, never_ran
-from flotod.errors import IncompleteHistoryError
 
 Event = Mapping[str, Any]
 
@@ -38,33 +37,6 @@ CLOSED_EVENTS = frozenset(
 def attributes_key(event_type: str) -> str:
     """``ActivityTaskCompleted`` -> ``activityTaskCompletedEventAttributes``."""
     return event_type[0].lower() + event_type[1:] + "EventAttributes"
-
-
-def check_complete(events: Sequence[Event], started_event_id: int | None = None) -> None:
-    """Raise :class:`IncompleteHistoryError` unless ``events`` are 1, 2, 3, ... from
-    WorkflowExecutionStarted on, reaching ``started_event_id`` (the decision task's
-    DecisionTaskStarted) when it is given.
-
-    Only numbers and the first event's type are looked at: cheap next to the replay itself.
-    """
-    if not events:
-        raise IncompleteHistoryError("the history is empty: it must start at event 1")
-    first = events[0]
-    if first.get("eventId") != 1 or first.get("eventType") != "WorkflowExecutionStarted":
-        raise IncompleteHistoryError(
-            f"the history starts with event {first.get('eventId')!r} "
-            f"({first.get('eventType')!r}), not event 1 (WorkflowExecutionStarted)"
-        )
-    for expected, event in enumerate(events, 1):
-        if event.get("eventId") != expected:
-            raise IncompleteHistoryError(
-                f"the history jumps from event {expected - 1} to {event.get('eventId')!r}"
-            )
-    if started_event_id is not None and len(events) < started_event_id:
-        raise IncompleteHistoryError(
-            f"the history ends at event {len(events)}, before the task's started event "
-            f"{started_event_id}"
-        )
 
 
 class Problem:

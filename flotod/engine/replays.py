@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 
 from flotod.engine import decisions as d
+from flotod.engine.completeness import check_complete
 from flotod.engine.decide import decide_from, decider_error, replay
-from flotod.engine.history import Event, Replay, check_complete
+from flotod.engine.history import Event, Replay
 from flotod.lru import SizedLRU
 from flotod.specs import DeciderSpec
 

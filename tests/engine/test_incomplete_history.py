@@ -36,12 +36,14 @@ def cut(events: list[dict[str, Any]], how: str) -> list[dict[str, Any]]:
         return events[4:]
     if how == "gap":
         return events[:3] + events[5:]
+    if how == "not_an_event":
+        return [*events[:2], "garbage", *events[3:]]  # type: ignore[list-item]
     if how == "no_start_event":
         return [{**events[0], "eventType": "WorkflowExecutionSignaled"}, *events[1:]]
     raise AssertionError(how)
 
 
-CUTS = ["empty", "starts_at_5", "gap", "no_start_event"]
+CUTS = ["empty", "starts_at_5", "gap", "no_start_event", "not_an_event"]
 
 
 def test_the_complete_history_is_decided() -> None:
