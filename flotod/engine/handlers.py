@@ -36,7 +36,8 @@ class Handler(Protocol):
 
 
 class SpecHandler:
-    """A static spec. With ``max_events`` > 0 each run's replay state is kept (bounded by the
+    """A static spec. Raises IncompleteHistoryError for events that do not run from event 1
+    to the task's started event: such a task must not be answered. With ``max_events`` > 0 each run's replay state is kept (bounded by the
     events read), so a run's next task replays only its new events."""
 
     def __init__(self, spec: DeciderSpec, max_events: int = 0) -> None:
@@ -45,10 +46,14 @@ class SpecHandler:
 
     def __call__(self, task: DecisionTask) -> Answer:
         execution = task.workflow_execution
+        started = task.started_event_id
         if self.replays is None:
-            return Answer(decide(task.events, self.spec, execution.workflow_id))
+            decisions = decide(task.events, self.spec, execution.workflow_id, started_event_id=started)
+            return Answer(decisions)
         key = (execution.workflow_id, execution.run_id)
-        return Answer(self.replays.decide(key, task.events, execution.workflow_id))
+        return Answer(
+            self.replays.decide(key, task.events, execution.workflow_id, started_event_id=started)
+        )
 
     def forget(self, workflow_id: str, run_id: str) -> None:
         if self.replays is not None:
@@ -63,7 +68,11 @@ class DynamicHandler:
 
     def __call__(self, task: DecisionTask) -> Answer:
         workflow_id = task.workflow_execution.workflow_id
-        return Answer(decide_dynamic(task.events, self.spec, workflow_id))
+        return Answer(
+            decide_dynamic(
+                task.events, self.spec, workflow_id, started_event_id=task.started_event_id
+            )
+        )
 
     def forget(self, workflow_id: str, run_id: str) -> None:
         """Nothing is kept between tasks."""
