@@ -36,9 +36,10 @@ class Handler(Protocol):
 
 
 class SpecHandler:
-    """A static spec. Raises IncompleteHistoryError for events that do not run from event 1
-    to the task's started event: such a task must not be answered. With ``max_events`` > 0 each run's replay state is kept (bounded by the
-    events read), so a run's next task replays only its new events."""
+    """A static spec. With ``max_events`` > 0 each run's replay state is kept (bounded by the
+    events read), so a run's next task replays only its new events. Raises
+    IncompleteHistoryError for events that do not run from event 1 to the task's started
+    event: such a task must not be answered."""
 
     def __init__(self, spec: DeciderSpec, max_events: int = 0) -> None:
         self.spec = spec
@@ -48,8 +49,8 @@ class SpecHandler:
         execution = task.workflow_execution
         started = task.started_event_id
         if self.replays is None:
-            decisions = decide(task.events, self.spec, execution.workflow_id, started_event_id=started)
-            return Answer(decisions)
+            workflow_id = execution.workflow_id
+            return Answer(decide(task.events, self.spec, workflow_id, started_event_id=started))
         key = (execution.workflow_id, execution.run_id)
         return Answer(
             self.replays.decide(key, task.events, execution.workflow_id, started_event_id=started)
