@@ -20,7 +20,6 @@ which tells the decider it never ran.
 from __future__ import annotations
 
 import contextvars
-import dataclasses
 import threading
 import time
 from dataclasses import dataclass
@@ -35,12 +34,12 @@ from flotod.swf.client import SwfClient
 from flotod.swf.retry import RetryPolicy
 from flotod.swf.types import ActivityTask
 from flotod.worker.context import TaskInfo
-from flotod.worker.execute import Outcome, decode_input, run_activity
-from flotod.worker.executors import ProcessExecution
+from flotod.worker.execute import Outcome
 from flotod.worker.heartbeat import Heartbeats
 from flotod.worker.registry import Registry, default_registry
 from flotod.worker.report import report
-from flotod.worker.running import LocalTask, RunningTask
+from flotod.worker.running import RunningTask
+from flotod.worker.task import bind_task, execute, grace_over, log_outcome, prepare
 
 log = structlog.get_logger(__name__)
 
@@ -342,7 +341,7 @@ class ActivityWorker:
             outcome = None
             if task.abort.is_set():
                 outcome = Outcome.failed(SHUTDOWN_REASON, "stopped mid-activity; safe to retry")
-            elif self._grace_over(task):
+            elif grace_over(task, self.cancel_grace_seconds):
                 outcome = Outcome("canceled", details=task.details or "")
             if outcome is None or not task.claim():
                 continue
@@ -358,23 +357,24 @@ class ActivityWorker:
             ).start()
 
     def _settle_bound(self, running: RunningTask, outcome: Outcome) -> None:
-        _bind(running.info, self.task_list)
+        bind_task(running.info, self.task_list)
         self._settle(running, outcome, claimed=True)
-
-    def _grace_over(self, task: RunningTask) -> bool:
-        return (
-            task.cancel_at is not None
-            and time.monotonic() - task.cancel_at > self.cancel_grace_seconds
-        )
 
     # -- one task ----------------------------------------------------------------------------
 
     def _run_task(self, running: RunningTask) -> None:
-        _bind(running.info, self.task_list)
+        bind_task(running.info, self.task_list)
         try:
-            outcome = self._prepare(running)
+            outcome = prepare(running, self._heartbeats)
             if outcome is None:
-                outcome = self._execute(running)
+                outcome = execute(
+                    running,
+                    self.registry,
+                    self.task_list,
+                    executor=self.executor,
+                    start_method=self.start_method,
+                    cancel_grace_seconds=self.cancel_grace_seconds,
+                )
                 if running.abort.is_set():  # whatever it returned, it was asked to stop
                     outcome = Outcome.failed(SHUTDOWN_REASON, "stopped mid-activity; safe to retry")
                 elif running.cancel.is_set():
@@ -390,56 +390,6 @@ class ActivityWorker:
         finally:
             with self._lock:
                 self._abandoned.discard(running)
-
-    def _prepare(self, running: RunningTask) -> Outcome | None:
-        """Decode the input and send the first beat; an outcome when the task must not run."""
-        try:
-            running.argument, attempt = decode_input(running.task.input)
-        except Exception as exc:  # e.g. RecursionError: the task fails, the lane lives
-            return Outcome.failed(
-                "activity input cannot be decoded", f"{type(exc).__name__}: {exc}", str(exc)
-            )
-        if attempt is not None:
-            running.info = dataclasses.replace(running.info, attempt=attempt)
-            bind_contextvars(attempt=attempt)
-        # Before the body runs: a timeout with empty details then proves it never ran.
-        self._heartbeats.beat(running)
-        if running.unknown:
-            return Outcome("canceled")  # SWF forgot it already: dropped, not reported
-        if running.cancel.is_set():
-            return Outcome("canceled", details="cancel requested before it started")
-        return None
-
-    def _execute(self, running: RunningTask) -> Outcome:
-        info = running.info
-        definition = self.registry.get(info.name, info.version)
-        if definition is None:
-            return Outcome.failed(
-                f"no activity {info.name!r} version {info.version!r} is registered on task "
-                f"list {self.task_list!r}",
-                "registered here: "
-                + ", ".join(sorted(f"{d.name}:{d.version}" for d in self.registry)),
-            )
-        if running.abort.is_set():
-            return Outcome.failed(HANDED_BACK_REASON, "the worker was stopping; it never ran")
-        log.info("activity.started")
-        if self.executor == "thread":
-            return run_activity(definition, running.argument, LocalTask(running))
-        execution = ProcessExecution(definition, running, self.start_method)
-        while True:
-            outcome = execution.wait(_TICK)
-            if outcome is not None:  # a finished activity is reported as such, even when stopping
-                return outcome
-            if running.abort.is_set():
-                # Sends the cancel request first, as the thread path shows cancel_requested.
-                late = execution.wait(0)
-                if late is not None:
-                    return late
-                execution.kill()
-                return Outcome.failed(SHUTDOWN_REASON, "stopped mid-activity; safe to retry")
-            if self._grace_over(running):
-                execution.kill()
-                return Outcome("canceled", details=running.details or "")
 
     def _settle(self, running: RunningTask, outcome: Outcome, claimed: bool = False) -> bool:
         """Report ``outcome`` unless someone already did; False if someone did.
@@ -468,7 +418,7 @@ class ActivityWorker:
                 self._counts[_COUNTED_AS[outcome.status]] += 1
                 self._last_progress = time.monotonic()
                 self._lock.notify_all()
-            _log_outcome(outcome, time.monotonic() - running.started)
+            log_outcome(outcome, time.monotonic() - running.started)
         return True
 
     def _pause(self, seconds: float) -> None:
@@ -478,32 +428,3 @@ class ActivityWorker:
             self._abort.wait(seconds)
         else:
             time.sleep(seconds)
-
-
-def _log_outcome(outcome: Outcome, seconds: float) -> None:
-    """One record per task; a failure is a warning carrying its message and traceback."""
-    if outcome.status == "failed":
-        log.warning(
-            "activity.failed",
-            reason=outcome.reason,
-            error=outcome.message or outcome.details[:1000] or None,
-            traceback=outcome.trace or None,
-            seconds=round(seconds, 3),
-        )
-    else:
-        log.info("activity." + outcome.status, seconds=round(seconds, 3))
-
-
-def _bind(info: TaskInfo, task_list: str) -> None:
-    """Every log record about a task carries its ids, whichever thread writes it.
-
-    Callers run this inside a context of the task's own (``contextvars.Context().run``).
-    """
-    bind_contextvars(
-        task_list=task_list,
-        workflow_id=info.workflow_id,
-        run_id=info.run_id,
-        activity_id=info.activity_id,
-        attempt=info.attempt,
-        activity=f"{info.name}:{info.version}",
-    )
