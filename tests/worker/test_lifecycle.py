@@ -133,6 +133,9 @@ def test_graceful_stop_finishes_running_tasks(swf: SwfClient, scheduler: Schedul
     worker = _worker(swf, scheduler, concurrency=2)
     with running(worker) as thread:
         wait_started(scheduler, 2)
+        # Both taken by the worker, not just started in SWF: one still on its way back from
+        # the poll when stop() comes would rightly be handed back.
+        wait_for(lambda: worker.stats.running == 2)
         worker.stop()
         thread.join(15)
         assert not thread.is_alive()
@@ -170,6 +173,7 @@ def test_forced_stop_fails_running_tasks_for_retry(
     worker = _worker(swf, scheduler, concurrency=2, executor=executor)
     with running(worker, now=True) as thread:
         wait_started(scheduler, 2)
+        wait_for(lambda: worker.stats.running == 2)  # taken, not only started in SWF
         begun = time.monotonic()
         worker.stop(now=True)
         thread.join(15)

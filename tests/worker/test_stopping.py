@@ -82,6 +82,7 @@ def test_a_warm_stop_finishes_running_work_and_takes_no_new(
     worker = _worker(long_poll, scheduler, concurrency=2)
     thread = _start(worker)
     wait_started(scheduler)
+    wait_for(lambda: worker.stats.running == 1)
     time.sleep(0.2)  # the other lane is inside its 60 s poll
     worker.stop()
     long_poll.signal_workflow_execution(scheduler.domain, scheduler.workflow_id, "more")
@@ -106,6 +107,7 @@ def test_a_quick_stop_requests_cancellation_before_reporting(
     worker = _worker(swf, scheduler)
     with running(worker, now=True):
         wait_started(scheduler)
+        wait_for(lambda: worker.stats.running == 1)
         time.sleep(0.2)
         worker.stop(now=True)
         closed = scheduler.wait_closed(1, timeout=10)
