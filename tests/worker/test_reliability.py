@@ -4,17 +4,19 @@ outlive a black-holed network, and the heartbeat interval changes while tasks ru
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import structlog.testing
 
-from flotod.errors import AccessDeniedError
+from flotod.errors import AccessDeniedError, TransientSwfError
 from flotod.localswf import make_server
 from flotod.localswf.backend import LocalSWFBackend
 from flotod.protocol import SHUTDOWN_REASON
-from flotod.swf import RetryPolicy, SwfClient
+from flotod.swf import NO_RETRY, RetryPolicy, SwfClient
 from flotod.worker import ActivityWorker
 from tests.conftest import endpoint_client
 from tests.services.proxy import TcpProxy
@@ -175,3 +177,46 @@ def test_the_heartbeat_interval_changes_for_running_tasks(
     for bad in (-1.0, math.nan, math.inf):
         with pytest.raises(ValueError, match="heartbeat"):
             worker.set_heartbeat_interval(bad)
+
+
+def test_a_quick_stop_gives_a_pending_report_a_deadline_then_says_it_is_lost(
+    served: str, unique_domain: str
+) -> None:
+    scheduler = Scheduler(SwfClient.from_boto(endpoint_client(served), retry=FAST), unique_domain)
+    proxy = TcpProxy(int(served.rsplit(":", 1)[1]), lifetime=60)
+    RUNS.pop("q", None)
+    scheduler.schedule(("q", "counted", "1", {"seconds": 0.5}))
+    worker = _worker(
+        _client_via(proxy.url), scheduler, report_retry=FAST, quick_stop_report_seconds=1.0
+    )
+    thread = threading.Thread(target=worker.run, daemon=True)
+    try:
+        with structlog.testing.capture_logs() as records:
+            thread.start()
+            wait_for(lambda: RUNS.get("q") == 1)
+            proxy.cut()
+            wait_for(lambda: any(r["event"] == "activity.report_retry" for r in records))
+            begun = time.monotonic()
+            worker.stop(now=True)
+            thread.join(10)
+            assert not thread.is_alive()
+            assert time.monotonic() - begun < 3
+    finally:
+        proxy.close()
+    [lost] = [r for r in records if r["event"] == "activity.report_lost"]
+    assert lost["log_level"] == "error"
+    assert lost["status"] == "completed"
+    assert worker.stats.running == 0
+
+
+def test_a_held_heartbeat_fails_in_seconds_not_minutes(served: str) -> None:
+    hole = BlackHole(served, holes=("held",))
+    try:
+        client = _client_via(hole.url)
+        begun = time.monotonic()
+        with pytest.raises(TransientSwfError, match="timeout"):
+            client.record_activity_task_heartbeat("token", "held", retry=NO_RETRY)
+        took = time.monotonic() - begun
+    finally:
+        hole.close()
+    assert 9 < took < 15, took  # the short client's 10 s read timeout, not the poll's 75 s
