@@ -16,9 +16,9 @@ from flotod.cli import output
 from flotod.cli.operator import add_connection_arguments, resolve_target
 from flotod.cli.registration import TypeDef, decider_types, register, unique, worker_types
 from flotod.config import DEFAULT_CONFIG_PATH, list_instances, load_config
+from flotod.engine.daemon_requests import CHILD_TYPE, DAEMON_TYPE
 from flotod.errors import EX_OK, ConfigError
 from flotod.services.daemon import DAEMON_EXECUTION_TIMEOUT
-from flotod.services.daemon_requests import CHILD_TYPE, DAEMON_TYPE
 from flotod.worker import default_registry
 
 HELP = "Register the SWF domain and the workflow and activity types the configs name"

@@ -4,6 +4,8 @@ No I/O, no clock, no randomness: services poll SWF, join the history pages, call
 :func:`decide` (or :func:`decide_dynamic`) and send back what it returns. A decider that sees a
 run's tasks one after another can use :class:`Replays` instead, which keeps each run's replay
 state and reads only the events that are new; it answers exactly what :func:`decide` would.
+The daemon workflow's decisions and its children's are pure too: :mod:`flotod.engine.daemon`
+and :mod:`flotod.engine.daemon_requests`.
 """
 
 from __future__ import annotations

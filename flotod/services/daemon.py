@@ -13,10 +13,10 @@ import time
 import structlog
 
 from flotod.engine import Decision
+from flotod.engine.daemon import DaemonSettings, decide_daemon
+from flotod.engine.daemon_requests import CHILD_TYPE, DAEMON_TYPE, decide_child
 from flotod.errors import EX_OK, AlreadyExistsError, SwfError
 from flotod.runtime import drain
-from flotod.services.daemon_logic import DaemonSettings, decide_daemon
-from flotod.services.daemon_requests import CHILD_TYPE, DAEMON_TYPE, decide_child
 from flotod.services.decider import forget_if_closed, handle_decision_task
 from flotod.services.process import ServiceProcess
 from flotod.swf import DecisionTask

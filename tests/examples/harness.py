@@ -1,8 +1,8 @@
 """Run the examples in-process: the pure engine in small decider loops and the real
 ActivityWorker, all against the embedded SWF.
 
-The daemon's decisions come from the daemon service's own pure logic; the daemon process
-itself (and every other service) is exercised by the demo test.
+The daemon's decisions come from flotod.engine.daemon, the pure logic the daemon service
+uses; the daemon process itself (and every other service) is exercised by the demo test.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from typing import Any
 from flotod.cli.executions import Outcome, latest_run_id, wait_for_outcome
 from flotod.cli.registration import TypeDef, decider_types, register, worker_types
 from flotod.engine import decide, decide_dynamic
+from flotod.engine.daemon import DaemonSettings, decide_daemon
+from flotod.engine.daemon_requests import CHILD_TYPE, DAEMON_TYPE, decide_child
 from flotod.errors import SwfError, UnknownResourceError
 from flotod.examples import ACTIVITY_TASK_LIST, DOMAIN
 from flotod.examples.catalog import DECIDERS, HELLO_MODULES, WORKER_MODULES, Example
 from flotod.examples.hello import ACTIVITY_TASK_LIST as HELLO_TASK_LIST
 from flotod.examples.via_daemon import SIGNAL_NAME
-from flotod.services.daemon_logic import DaemonSettings, decide_daemon
-from flotod.services.daemon_requests import CHILD_TYPE, DAEMON_TYPE, decide_child
 from flotod.specs import DeciderSpec
 from flotod.swf import DecisionTask, SwfClient
 from flotod.worker import ActivityWorker, default_registry

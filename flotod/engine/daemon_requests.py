@@ -12,7 +12,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from flotod.engine.decisions import MAX_DECISIONS, MAX_ID, MAX_PAYLOAD, to_json
+from flotod.engine.decide import decide, workflow_input
+from flotod.engine.decisions import MAX_DECISIONS, MAX_ID, MAX_PAYLOAD, fail_workflow, to_json
 from flotod.errors import SpecError
 from flotod.specs import DeciderSpec, decider_spec_from_dict, to_jsonable
 
@@ -152,9 +153,6 @@ def decide_child(
     so a continued daemon run frees its slot. A close SWF refused is retried without a second
     signal: the first was initiated all the same.
     """
-    from flotod.engine import decide, workflow_input
-    from flotod.engine.decisions import fail_workflow
-
     try:
         parsed = read_child_input(workflow_input(events))
     except SpecError as exc:

@@ -1,12 +1,12 @@
-"""The daemon workflow's decisions, replayed on hand-written histories."""
+"""The daemon workflow's decisions (flotod.engine.daemon), replayed on hand-written histories."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from flotod.services.daemon_logic import DaemonSettings, decide_daemon
-from flotod.services.daemon_requests import (
+from flotod.engine.daemon import DaemonSettings, decide_daemon
+from flotod.engine.daemon_requests import (
     ChildRequest,
     child_input,
     decide_child,

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from flotod.engine import decisions as d
-from flotod.services.daemon_requests import (
+from flotod.engine.daemon_requests import (
     CHILD_TYPE,
     CLOSED_SIGNAL,
     REJECTED_MARKER,
