@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from flotod.engine import decisions as d
+from flotod.engine.attributes import event_attributes
 from flotod.engine.daemon_requests import (
     CHILD_TYPE,
     CLOSED_SIGNAL,
@@ -88,12 +89,6 @@ def timestamp(value: Any) -> float | None:
     return None
 
 
-def _attrs(event: Mapping[str, Any]) -> Mapping[str, Any]:
-    name = str(event.get("eventType", ""))
-    value = event.get(name[:1].lower() + name[1:] + "EventAttributes")
-    return value if isinstance(value, Mapping) else {}
-
-
 def _json(text: Any) -> Any:
     if not isinstance(text, str):
         return None
@@ -132,7 +127,7 @@ class _State:
 
     def _read(self, event: Mapping[str, Any]) -> None:
         kind = event.get("eventType")
-        attrs = _attrs(event)
+        attrs = event_attributes(event)
         event_id = int(event.get("eventId") or 0)
         if kind == "WorkflowExecutionStarted":
             self._carried(attrs.get("input"))

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from flotod.engine.attributes import attributes_key, event_attributes
 from flotod.engine.decide import decide, workflow_input
 from flotod.engine.decisions import MAX_DECISIONS, MAX_ID, MAX_PAYLOAD, fail_workflow, to_json
 from flotod.errors import SpecError
@@ -132,11 +133,11 @@ def with_input(events: list[dict[str, Any]], input_text: str | None) -> list[dic
     out = []
     for event in events:
         if event.get("eventType") == "WorkflowExecutionStarted":
-            attrs = dict(event.get("workflowExecutionStartedEventAttributes") or {})
+            attrs = dict(event_attributes(event))
             attrs.pop("input", None)
             if input_text is not None:
                 attrs["input"] = input_text
-            out.append({**event, "workflowExecutionStartedEventAttributes": attrs})
+            out.append({**event, attributes_key("WorkflowExecutionStarted"): attrs})
         else:
             out.append(event)
     return out
@@ -176,12 +177,11 @@ def decide_child(
 
 
 def _signalled(events: list[dict[str, Any]]) -> bool:
-    for event in events:
-        if event.get("eventType") == "SignalExternalWorkflowExecutionInitiated":
-            attrs = event.get("signalExternalWorkflowExecutionInitiatedEventAttributes") or {}
-            if attrs.get("signalName") == CLOSED_SIGNAL:
-                return True
-    return False
+    return any(
+        event.get("eventType") == "SignalExternalWorkflowExecutionInitiated"
+        and event_attributes(event).get("signalName") == CLOSED_SIGNAL
+        for event in events
+    )
 
 
 _CLOSED = frozenset(

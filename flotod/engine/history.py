@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from flotod.engine.attributes import attributes_key
 from flotod.engine.graph import CHILD, TIMER, GeneratorOutputError, TaskGraph
 
 Event = Mapping[str, Any]
@@ -30,11 +31,6 @@ CLOSED_EVENTS = frozenset(
         "WorkflowExecutionTimedOut",
     }
 )
-
-
-def attributes_key(event_type: str) -> str:
-    """``ActivityTaskCompleted`` -> ``activityTaskCompletedEventAttributes``."""
-    return event_type[0].lower() + event_type[1:] + "EventAttributes"
 
 
 class Problem:
