@@ -315,37 +315,24 @@ def _child_id(settings: DaemonSettings, key: str) -> str:
 
 
 def _reject(key: str, reason: str) -> d.Decision:
-    return {
-        "decisionType": "RecordMarker",
-        "recordMarkerDecisionAttributes": {
-            "markerName": REJECTED_MARKER,
-            "details": d.fit_details({"key": key, "reason": d.trim(reason, 1024)}),
-        },
-    }
+    return d.record_marker(REJECTED_MARKER, {"key": key, "reason": d.trim(reason, 1024)})
 
 
 def _start_child(
     key: str, child_id: str, request: ChildRequest, settings: DaemonSettings
 ) -> d.Decision:
-    decision = d.start_child(
+    return d.start_child(
         child_id,
         CHILD_TYPE[0],
         CHILD_TYPE[1],
         child_input(request, settings.workflow_id),
         settings.task_list,
         d.to_json({"daemon_key": key}),
+        execution_timeout_seconds=settings.child_timeout_seconds,
     )
-    attrs = decision["startChildWorkflowExecutionDecisionAttributes"]
-    attrs["executionStartToCloseTimeout"] = str(settings.child_timeout_seconds)
-    return decision
 
 
 def _continue(carried: str, settings: DaemonSettings) -> d.Decision:
-    return {
-        "decisionType": "ContinueAsNewWorkflowExecution",
-        "continueAsNewWorkflowExecutionDecisionAttributes": {
-            "input": carried,
-            "childPolicy": "ABANDON",
-            "taskList": {"name": settings.task_list},
-        },
-    }
+    # Only the input, the child policy and the (possibly reconfigured) task list are set: the
+    # daemon workflow type's registered defaults give the rest, as for the first run.
+    return d.continue_as_new(carried, {}, child_policy="ABANDON", task_list=settings.task_list)

@@ -14,7 +14,14 @@ from typing import Any
 
 from flotod.engine.attributes import attributes_key, event_attributes
 from flotod.engine.decide import decide, workflow_input
-from flotod.engine.decisions import MAX_DECISIONS, MAX_ID, MAX_PAYLOAD, fail_workflow, to_json
+from flotod.engine.decisions import (
+    MAX_DECISIONS,
+    MAX_ID,
+    MAX_PAYLOAD,
+    fail_workflow,
+    signal_external,
+    to_json,
+)
 from flotod.errors import SpecError
 from flotod.specs import DeciderSpec, decider_spec_from_dict, to_jsonable
 
@@ -163,14 +170,11 @@ def decide_child(
     decisions = decide(with_input(events, parsed.input_text), parsed.spec, workflow_id)
     closing = any(x.get("decisionType") in _REPORTED_CLOSES for x in decisions)
     if closing and parsed.daemon_workflow_id and not _signalled(events):
-        signal = {
-            "decisionType": "SignalExternalWorkflowExecution",
-            "signalExternalWorkflowExecutionDecisionAttributes": {
-                "workflowId": parsed.daemon_workflow_id,
-                "signalName": CLOSED_SIGNAL,
-                "input": to_json({"workflow_id": workflow_id, "run_id": run_id}),
-            },
-        }
+        signal = signal_external(
+            parsed.daemon_workflow_id,
+            CLOSED_SIGNAL,
+            to_json({"workflow_id": workflow_id, "run_id": run_id}),
+        )
         # A response full to the decision cap sends the signal alone and closes next time.
         decisions = [signal, *decisions] if len(decisions) < MAX_DECISIONS else [signal]
     return decisions, None

@@ -281,3 +281,12 @@ def test_child_with_broken_input_fails_with_a_reason() -> None:
     assert types(decisions) == ["FailWorkflowExecution"]
     attrs = decisions[0]["failWorkflowExecutionDecisionAttributes"]
     assert attrs["reason"] == "invalid_child_input"
+
+
+def test_daemon_modules_build_every_decision_through_engine_decisions() -> None:
+    """engine/decisions.py promises one place for decisions and their limits."""
+    from pathlib import Path
+
+    engine = Path(__file__).resolve().parents[2] / "flotod" / "engine"
+    raw = [p.name for p in engine.glob("daemon*.py") if '"decisionType":' in p.read_text()]
+    assert raw == []
