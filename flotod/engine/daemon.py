@@ -11,7 +11,6 @@ their execution deadline passing (computed from event timestamps).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from flotod.engine.daemon_requests import (
     child_input,
     parse_request,
 )
+from flotod.safe_json import loads
 from flotod.specs.canonical import stable_hash
 
 DEADLINE_TIMER = "flotod.deadline"
@@ -93,9 +93,18 @@ def _json(text: Any) -> Any:
     if not isinstance(text, str):
         return None
     try:
-        return json.loads(text)
+        return loads(text)
     except ValueError:
         return None
+
+
+def _describe(exc: BaseException) -> str:
+    return d.trim(f"{type(exc).__name__}: {exc}", 512)
+
+
+def _event_id(event: Any) -> int | None:
+    value = event.get("eventId") if isinstance(event, Mapping) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 class _State:
@@ -113,10 +122,13 @@ class _State:
         self.cancel_requested = False
         self.continue_refused = False
         for event in events:
-            stamp = timestamp(event.get("eventTimestamp"))
-            if stamp is not None:
-                self.now = max(self.now, stamp)
-            self._read(event)
+            try:
+                stamp = timestamp(event.get("eventTimestamp"))
+                if stamp is not None:
+                    self.now = max(self.now, stamp)
+                self._read(event)
+            except Exception as exc:  # one malformed event must not stop the daemon
+                self._bad_event(event, exc)
         for child in self.children.values():
             if child.open and child.deadline is not None and self.now >= child.deadline:
                 child.open = False
@@ -124,6 +136,17 @@ class _State:
                     self.notes.append(
                         {"event": "daemon.child_deadline_passed", "child": child.workflow_id}
                     )
+
+    def _bad_event(self, event: Any, exc: Exception) -> None:
+        """Note the event; if it is a signal, reject it so that it is answered once."""
+        event_id = _event_id(event)
+        self.notes.append(
+            {"event": "daemon.bad_event", "level": "error", "event_id": event_id,
+             "error": _describe(exc)}
+        )  # fmt: skip
+        kind = event.get("eventType") if isinstance(event, Mapping) else None
+        if kind == "WorkflowExecutionSignaled" and event_id is not None:
+            self.requests[f"s{event_id}"] = f"signal could not be read: {_describe(exc)}"
 
     def _read(self, event: Mapping[str, Any]) -> None:
         kind = event.get("eventType")
@@ -189,9 +212,11 @@ class _State:
         if not isinstance(value, dict):
             self.notes.append({"event": "daemon.bad_carried_state", "level": "error"})
             return
-        for i, item in enumerate(value.get("pending") or []):
+        pending = value.get("pending")
+        for i, item in enumerate(pending if isinstance(pending, list) else []):
             self._request(f"p{i}", item)
-        for i, item in enumerate(value.get("children") or []):
+        children = value.get("children")
+        for i, item in enumerate(children if isinstance(children, list) else []):
             if isinstance(item, dict) and isinstance(item.get("workflow_id"), str):
                 deadline = item.get("deadline")
                 self.children[-1 - i] = _Child(
@@ -206,27 +231,48 @@ class _State:
             self.requests[key] = parse_request(payload, self.settings.domain)
         except Rejected as exc:
             self.requests[key] = str(exc)
+        except Exception as exc:  # a bug reading one request rejects that request only
+            self.requests[key] = f"signal could not be read: {_describe(exc)}"
 
     def _signal(self, attrs: Mapping[str, Any], event_id: int) -> None:
         name = attrs.get("signalName")
         if name == START_SIGNAL:
             self._request(f"s{event_id}", attrs.get("input") or "")
         elif name == CLOSED_SIGNAL:
-            self._child_closed(_json(attrs.get("input")))
+            reason = self._child_closed(attrs.get("input"))
+            if reason is not None:
+                self.requests[f"s{event_id}"] = reason
         else:
             self.notes.append(
                 {"event": "daemon.signal_ignored", "signal": str(name)[:256], "event_id": event_id}
             )
 
-    def _child_closed(self, value: Any) -> None:
-        if not isinstance(value, dict):
-            return
-        workflow_id, run_id = value.get("workflow_id"), value.get("run_id")
+    def _child_closed(self, raw: Any) -> str | None:
+        """Count the named child run closed; the reason to reject the signal, if any.
+
+        Only a run this daemon run started (or carried) matches, by workflow id and run id
+        both: a forged signal cannot free a slot. A report for a child already counted closed
+        (its Child* close event came first) is simply redundant.
+        """
+        try:
+            value = loads(raw) if isinstance(raw, str) else None
+        except ValueError as exc:
+            return f"{CLOSED_SIGNAL} input is not JSON: {exc}"
+        workflow_id = value.get("workflow_id") if isinstance(value, dict) else None
+        run_id = value.get("run_id") if isinstance(value, dict) else None
+        if not isinstance(workflow_id, str) or not isinstance(run_id, str):
+            return f"{CLOSED_SIGNAL} input must be an object with string workflow_id and run_id"
+        matched = False
         for child in self.children.values():
-            if child.workflow_id != workflow_id:
-                continue
-            if child.run_id is None or run_id is None or child.run_id == run_id:
+            if child.workflow_id == workflow_id and child.run_id == run_id:
+                matched = True
                 child.open = child.starting = False
+        if matched:
+            return None
+        return (
+            f"{CLOSED_SIGNAL} names no child run this daemon run started or carried: "
+            f"{d.trim(workflow_id, 256)!r} run {d.trim(run_id, 80)!r}"
+        )
 
     @property
     def open_children(self) -> list[_Child]:
@@ -234,7 +280,20 @@ class _State:
 
 
 def decide_daemon(events: Sequence[Mapping[str, Any]], settings: DaemonSettings) -> DaemonOutcome:
-    """The daemon workflow's decisions for its complete history ``events``."""
+    """The daemon workflow's decisions for its complete history ``events``; never raises.
+
+    A request or event that cannot be read is rejected or noted on its own. Should anything
+    else fail (a bug), the answer is no decision at all: the run stays open and decides again
+    at its next event, instead of a task that fails the same way at every redelivery.
+    """
+    try:
+        return _decide(events, settings)
+    except Exception as exc:
+        note = {"event": "daemon.decide_failed", "level": "error", "error": _describe(exc)}
+        return DaemonOutcome(notes=[note])
+
+
+def _decide(events: Sequence[Mapping[str, Any]], settings: DaemonSettings) -> DaemonOutcome:
     state = _State(events, settings)
     out = DaemonOutcome(notes=state.notes)
     if state.cancel_requested:
@@ -272,8 +331,15 @@ def decide_daemon(events: Sequence[Mapping[str, Any]], settings: DaemonSettings)
     started = 0
     for key, request in waiting[: max(0, min(free, room))]:
         child_id = request.workflow_id or _child_id(settings, key)
-        out.decisions.append(_start_child(key, child_id, request, settings))
-        out.notes.append({"event": "daemon.child_starting", "key": key, "child": child_id})
+        try:
+            decision = _start_child(key, child_id, request, settings)
+        except Exception as exc:  # a bug with one request rejects that request only
+            reason = f"the child's start could not be built: {_describe(exc)}"
+            out.decisions.append(_reject(key, reason))
+            out.notes.append({"event": "daemon.signal_rejected", "key": key, "reason": reason})
+        else:
+            out.decisions.append(decision)
+            out.notes.append({"event": "daemon.child_starting", "key": key, "child": child_id})
         started += 1
     left = len(waiting) - started
     if left and started == room and MORE_TIMER not in state.open_timers:

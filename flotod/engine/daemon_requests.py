@@ -8,7 +8,6 @@ in its own input (:func:`child_input`), so any daemon process can decide for it 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +22,7 @@ from flotod.engine.decisions import (
     to_json,
 )
 from flotod.errors import SpecError
+from flotod.safe_json import loads
 from flotod.specs import DeciderSpec, decider_spec_from_dict, to_jsonable
 
 START_SIGNAL = "startChildWorkflowExecution"
@@ -59,7 +59,7 @@ class ChildRequest:
 def _spec_value(raw: Any) -> Any:
     if isinstance(raw, str):
         try:
-            return json.loads(raw)
+            return loads(raw)
         except ValueError as exc:
             raise Rejected(f"decider_spec is a string but not JSON: {exc}") from None
     return raw
@@ -69,7 +69,7 @@ def parse_request(payload: Any, domain: str) -> ChildRequest:
     """Validate a signal's decoded input (a dict, or JSON text of one); raise Rejected."""
     if isinstance(payload, str):
         try:
-            payload = json.loads(payload)
+            payload = loads(payload)
         except ValueError as exc:
             raise Rejected(f"signal input is not JSON: {exc}") from None
     if not isinstance(payload, dict):
@@ -120,9 +120,9 @@ class ChildInput:
 def read_child_input(raw: str | None) -> ChildInput:
     """Parse a child's input; raise SpecError naming what is wrong."""
     try:
-        value = json.loads(raw or "")
-    except ValueError:
-        raise SpecError("child workflow input is not JSON") from None
+        value = loads(raw or "")
+    except ValueError as exc:
+        raise SpecError(f"child workflow input is not JSON: {exc}") from None
     body = value.get(_CHILD_KEY) if isinstance(value, dict) else None
     if not isinstance(body, dict):
         raise SpecError(f"child workflow input has no {_CHILD_KEY!r} object")
@@ -163,7 +163,7 @@ def decide_child(
     """
     try:
         parsed = read_child_input(workflow_input(events))
-    except SpecError as exc:
+    except Exception as exc:  # SpecError, or a bug: either way this child cannot run
         if any(e.get("eventType") in _CLOSED for e in events):
             return [], str(exc)
         return [fail_workflow("invalid_child_input", {"error": str(exc)})], str(exc)

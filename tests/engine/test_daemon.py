@@ -183,7 +183,9 @@ def test_continue_as_new_carries_waiting_requests_and_running_children() -> None
     assert types(first.decisions) == ["StartTimer"]
     new.apply(first.decisions)
     new.signal({"workflow_id": "c0", "run_id": "wrong-run"}, name="flotod.childClosed")
-    assert decide_daemon(new.events, settings(max_children=1, run_id="run2")).decisions == []
+    forged = decide_daemon(new.events, settings(max_children=1, run_id="run2")).decisions
+    assert types(forged) == ["RecordMarker"]  # rejected, and c0's slot stays taken
+    new.apply(forged)
     new.signal({"workflow_id": "c0", "run_id": f"r{started['c0']}"}, name="flotod.childClosed")
     out = decide_daemon(new.events, settings(max_children=1, run_id="run2"))
     attrs = out.decisions[0]["startChildWorkflowExecutionDecisionAttributes"]
@@ -290,3 +292,119 @@ def test_daemon_modules_build_every_decision_through_engine_decisions() -> None:
     engine = Path(__file__).resolve().parents[2] / "flotod" / "engine"
     raw = [p.name for p in engine.glob("daemon*.py") if '"decisionType":' in p.read_text()]
     assert raw == []
+
+
+POISON = "[" * 3000  # json.loads raises RecursionError on it
+
+
+def _reasons(decisions: list[dict[str, Any]]) -> dict[str, str]:
+    out = {}
+    for x in decisions:
+        if x["decisionType"] == "RecordMarker":
+            details = json.loads(x["recordMarkerDecisionAttributes"]["details"])
+            out[details["key"]] = details["reason"]
+    return out
+
+
+def test_deeply_nested_signals_are_rejected_alone_and_valid_requests_still_start() -> None:
+    h = History()
+    bad_start = h.signal(POISON)
+    ok = h.signal({"decider_spec": SPEC, "workflow_id": "ok-1"})
+    bad_closed = h.signal(POISON, name="flotod.childClosed")
+    bad_spec = h.signal({"decider_spec": POISON})  # the spec as (deep) JSON text
+    bad_input = h.signal('{"decider_spec": ' + json.dumps(SPEC) + ', "input": ' + POISON + "}")
+    out = decide_daemon(h.events, settings(max_children=5))
+    reasons = _reasons(out.decisions)
+    assert set(reasons) == {f"s{i}" for i in (bad_start, bad_closed, bad_spec, bad_input)}
+    assert all("nested deeper than" in r for r in reasons.values()), reasons
+    starts = [x for x in out.decisions if x["decisionType"] == "StartChildWorkflowExecution"]
+    assert [x["startChildWorkflowExecutionDecisionAttributes"]["workflowId"] for x in starts] == [
+        "ok-1"
+    ]
+    assert f"s{ok}" not in reasons
+    h.apply(out.decisions)
+    assert decide_daemon(h.events, settings(max_children=5)).decisions == []  # each once
+
+
+def test_bad_child_closed_signals_get_a_marker_and_free_no_slot() -> None:
+    h = History()
+    h.signal({"decider_spec": SPEC, "workflow_id": "c0"})
+    h.signal({"decider_spec": SPEC, "workflow_id": "c1"})
+    started = h.apply(decide_daemon(h.events, settings(max_children=1)).decisions)
+    assert list(started) == ["c0"]
+    forged = [
+        h.signal({"workflow_id": "never-started", "run_id": "r"}, name="flotod.childClosed"),
+        h.signal({"workflow_id": "c0", "run_id": "not-its-run"}, name="flotod.childClosed"),
+        h.signal({"workflow_id": "c0"}, name="flotod.childClosed"),  # no run id
+        h.signal({"workflow_id": 5, "run_id": []}, name="flotod.childClosed"),
+        h.signal("null", name="flotod.childClosed"),
+    ]
+    out = decide_daemon(h.events, settings(max_children=1))
+    assert types(out.decisions) == ["RecordMarker"] * len(forged)  # c1 still waits
+    assert set(_reasons(out.decisions)) == {f"s{i}" for i in forged}
+    h.apply(out.decisions)
+    h.signal({"workflow_id": "c0", "run_id": f"r{started['c0']}"}, name="flotod.childClosed")
+    out = decide_daemon(h.events, settings(max_children=1))
+    assert types(out.decisions) == ["StartChildWorkflowExecution"]
+
+
+def test_malformed_events_never_make_the_daemon_raise() -> None:
+    h = History()
+    h.signal({"decider_spec": SPEC, "workflow_id": "ok"})
+    h.events.append({"eventId": "x", "eventType": "WorkflowExecutionSignaled"})
+    h.events.append(
+        {
+            "eventId": 99,
+            "eventType": "StartChildWorkflowExecutionInitiated",
+            "startChildWorkflowExecutionInitiatedEventAttributes": {
+                "executionStartToCloseTimeout": "NONE",
+                "control": POISON,
+            },
+        }
+    )
+    h.events.append({"eventType": "TimerStarted", "timerStartedEventAttributes": []})
+    out = decide_daemon(h.events, settings(max_children=5))
+    assert types(out.decisions) == ["StartChildWorkflowExecution"]
+    assert "daemon.bad_event" in {n["event"] for n in out.notes}
+
+
+def test_a_bug_building_one_start_rejects_that_request_only(monkeypatch: Any) -> None:
+    from flotod.engine import daemon
+
+    real = daemon._start_child
+
+    def broken(key: str, child_id: str, request: Any, s: DaemonSettings) -> dict[str, Any]:
+        if child_id == "bad":
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(key, child_id, request, s)
+
+    monkeypatch.setattr(daemon, "_start_child", broken)
+    h = History()
+    bad = h.signal({"decider_spec": SPEC, "workflow_id": "bad"})
+    h.signal({"decider_spec": SPEC, "workflow_id": "good"})
+    out = decide_daemon(h.events, settings(max_children=5))
+    assert types(out.decisions) == ["RecordMarker", "StartChildWorkflowExecution"]
+    assert "RecursionError" in _reasons(out.decisions)[f"s{bad}"]
+
+
+def test_a_bug_anywhere_else_gives_a_safe_answer(monkeypatch: Any) -> None:
+    from flotod.engine import daemon
+
+    def broken(*args: Any) -> bool:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(daemon, "_continue_due", broken)
+    h = History()
+    h.signal({"decider_spec": SPEC, "workflow_id": "x"})
+    out = decide_daemon(h.events, settings())
+    assert out.decisions == []  # nothing sent, nothing closed: the next event decides again
+    (note,) = [n for n in out.notes if n["event"] == "daemon.decide_failed"]
+    assert note["level"] == "error" and "RecursionError" in note["error"]
+
+
+def test_child_with_deeply_nested_input_fails_with_a_reason() -> None:
+    h = History()
+    h.events[0]["workflowExecutionStartedEventAttributes"]["input"] = POISON
+    decisions, error = decide_child(h.events, "c", "r")
+    assert error is not None and "nested deeper" in error
+    assert types(decisions) == ["FailWorkflowExecution"]
