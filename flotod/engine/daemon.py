@@ -228,7 +228,9 @@ class _State:
 
     def _request(self, key: str, payload: Any) -> None:
         try:
-            self.requests[key] = parse_request(payload, self.settings.domain)
+            self.requests[key] = parse_request(
+                payload, self.settings.domain, self.settings.workflow_id
+            )
         except Rejected as exc:
             self.requests[key] = str(exc)
         except Exception as exc:  # a bug reading one request rejects that request only

@@ -65,8 +65,11 @@ def _spec_value(raw: Any) -> Any:
     return raw
 
 
-def parse_request(payload: Any, domain: str) -> ChildRequest:
-    """Validate a signal's decoded input (a dict, or JSON text of one); raise Rejected."""
+def parse_request(payload: Any, domain: str, daemon_workflow_id: str) -> ChildRequest:
+    """Validate a signal's decoded input (a dict, or JSON text of one); raise Rejected.
+
+    ``daemon_workflow_id`` goes into the child's input, so it counts towards SWF's limit.
+    """
     if isinstance(payload, str):
         try:
             payload = loads(payload)
@@ -96,7 +99,7 @@ def parse_request(payload: Any, domain: str) -> ChildRequest:
         has_input="input" in payload,
         workflow_id=workflow_id,
     )
-    size = len(child_input(request, "x" * 64))
+    size = len(child_input(request, daemon_workflow_id))
     if size > MAX_PAYLOAD:
         raise Rejected(f"the child's input would be {size} characters; SWF allows {MAX_PAYLOAD}")
     return request

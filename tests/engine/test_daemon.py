@@ -13,6 +13,7 @@ from flotod.engine.daemon_requests import (
     parse_request,
     read_child_input,
 )
+from flotod.engine.decisions import MAX_PAYLOAD
 
 DOMAIN = "d"
 SPEC = {
@@ -227,7 +228,7 @@ def test_cancel_request_cancels_the_daemon_workflow() -> None:
 
 
 def test_child_decides_from_its_own_input_and_reports_closing_to_the_daemon() -> None:
-    request = parse_request({"decider_spec": SPEC, "input": {"n": 2}}, DOMAIN)
+    request = parse_request({"decider_spec": SPEC, "input": {"n": 2}}, DOMAIN, "dmn")
     assert isinstance(request, ChildRequest)
     h = History()
     h.events[0]["workflowExecutionStartedEventAttributes"]["input"] = child_input(request, "dmn")
@@ -260,7 +261,7 @@ def test_child_decides_from_its_own_input_and_reports_closing_to_the_daemon() ->
 
 
 def test_child_that_fails_reports_to_the_daemon_with_the_failure() -> None:
-    request = parse_request({"decider_spec": SPEC}, DOMAIN)
+    request = parse_request({"decider_spec": SPEC}, DOMAIN, "dmn")
     assert isinstance(request, ChildRequest)
     h = History()
     h.events[0]["workflowExecutionStartedEventAttributes"]["input"] = child_input(request, "dmn")
@@ -408,3 +409,23 @@ def test_child_with_deeply_nested_input_fails_with_a_reason() -> None:
     decisions, error = decide_child(h.events, "c", "r")
     assert error is not None and "nested deeper" in error
     assert types(decisions) == ["FailWorkflowExecution"]
+
+
+def test_child_input_size_is_checked_with_the_daemons_real_workflow_id() -> None:
+    """The check assumed a 64-character daemon id; the config allows 256."""
+    long_id = "d" * 256
+    base = {"decider_spec": SPEC, "workflow_id": "big"}
+    h = History()
+    h.signal({**base, "input": ""})
+    (start,) = decide_daemon(h.events, settings(workflow_id="x" * 64)).decisions
+    empty = len(start["startChildWorkflowExecutionDecisionAttributes"]["input"])
+    filler = MAX_PAYLOAD - empty - 10
+    h = History()
+    h.signal({**base, "input": "y" * filler})  # fits with a 64-character id only
+    out = decide_daemon(h.events, settings(workflow_id=long_id))
+    assert types(out.decisions) == ["RecordMarker"]
+    assert "SWF allows 32768" in next(iter(_reasons(out.decisions).values()))
+    h = History()
+    h.signal({**base, "input": "y" * (filler - 200)})
+    (start,) = decide_daemon(h.events, settings(workflow_id=long_id)).decisions
+    assert len(start["startChildWorkflowExecutionDecisionAttributes"]["input"]) <= MAX_PAYLOAD
