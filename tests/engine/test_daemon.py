@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from flotod.engine.daemon import DaemonSettings, decide_daemon
@@ -394,7 +395,7 @@ def test_a_bug_anywhere_else_gives_a_safe_answer(monkeypatch: Any) -> None:
     def broken(*args: Any) -> bool:
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(daemon, "_continue_due", broken)
+    monkeypatch.setattr(daemon, "_admit", broken)
     h = History()
     h.signal({"decider_spec": SPEC, "workflow_id": "x"})
     out = decide_daemon(h.events, settings())
@@ -429,3 +430,97 @@ def test_child_input_size_is_checked_with_the_daemons_real_workflow_id() -> None
     h.signal({**base, "input": "y" * (filler - 200)})
     (start,) = decide_daemon(h.events, settings(workflow_id=long_id)).decisions
     assert len(start["startChildWorkflowExecutionDecisionAttributes"]["input"]) <= MAX_PAYLOAD
+
+
+def _request(i: int, size: int) -> dict[str, Any]:
+    return {"decider_spec": SPEC, "workflow_id": f"req-{i}", "input": "x" * size}
+
+
+def _marker_ids(h: History) -> dict[str, str]:
+    """workflow id -> rejection reason, for requests signalled in this history."""
+    by_key = {
+        f"s{e['eventId']}": json.loads(e["workflowExecutionSignaledEventAttributes"]["input"])
+        for e in h.events
+        if e["eventType"] == "WorkflowExecutionSignaled"
+    }
+    out = {}
+    for e in h.events:
+        if e["eventType"] == "MarkerRecorded":
+            details = json.loads(e["markerRecordedEventAttributes"]["details"])
+            out[by_key[details["key"]]["workflow_id"]] = details["reason"]
+    return out
+
+
+def _started_ids(h: History) -> list[str]:
+    return [
+        e["startChildWorkflowExecutionInitiatedEventAttributes"]["workflowId"]
+        for e in h.events
+        if e["eventType"] == "StartChildWorkflowExecutionInitiated"
+    ]
+
+
+def test_a_backlog_the_next_run_could_not_carry_is_rejected_newest_first() -> None:
+    h = History()
+    for i in range(10):
+        h.signal(_request(i, 12_000))
+    out = decide_daemon(h.events, settings(max_children=1))
+    h.apply(out.decisions)
+    assert _started_ids(h) == ["req-0"]
+    rejected = _marker_ids(h)
+    assert sorted(rejected) == [f"req-{i}" for i in range(3, 10)]  # req-1, req-2 fit: wait
+    assert all("backlog" in reason for reason in rejected.values()), rejected
+    notes = [n for n in out.notes if n["event"] == "daemon.backlog_full"]
+    assert len(notes) == 7 and all(n["level"] == "error" for n in notes)
+    assert decide_daemon(h.events, settings(max_children=1)).decisions == []
+
+
+def test_continue_is_never_postponed_and_every_request_is_accounted_for() -> None:
+    """Requests of 1 KB arriving 30 between decisions, one child at a time: before, the
+    carried input outgrew SWF's limit and the run only logged continue_postponed while it
+    grew towards SWF's 25,000 events."""
+    h = History()
+    s = settings(max_children=1, continue_after_events=400)
+    signalled = 0
+    attrs: dict[str, Any] | None = None
+    while attrs is None:
+        assert len(h.events) < s.continue_after_events + 60, "continue postponed"
+        for _ in range(30):
+            h.signal(_request(signalled, 1000))
+            signalled += 1
+        out = decide_daemon(h.events, s)
+        h.apply(out.decisions)
+        for x in out.decisions:
+            if x["decisionType"] == "ContinueAsNewWorkflowExecution":
+                attrs = x["continueAsNewWorkflowExecutionDecisionAttributes"]
+            elif x["decisionType"] == "StartTimer":  # "more to do": fires at once
+                h.add("TimerFired", timerId=x["startTimerDecisionAttributes"]["timerId"])
+    assert len(attrs["input"]) <= MAX_PAYLOAD
+    carried = [p["workflow_id"] for p in json.loads(attrs["input"])["pending"]]
+    started, rejected = _started_ids(h), _marker_ids(h)
+    every = sorted(f"req-{i}" for i in range(signalled))
+    assert sorted(started + carried + list(rejected)) == every  # each exactly once
+    assert len(carried) > 20 and len(rejected) > 100
+    assert all("backlog" in reason for reason in rejected.values())
+
+
+def test_children_that_do_not_fit_the_carried_input_are_dropped_with_an_error_note() -> None:
+    h = History()
+    for i in range(600):
+        h.signal({"decider_spec": SPEC, "workflow_id": f"child-{i:03d}-" + "w" * 80})
+    s = settings(max_children=1000, continue_after_events=20_000, child_timeout_seconds=10**6)
+    for _ in range(10):
+        out = decide_daemon(h.events, s)
+        h.apply(out.decisions)
+        if not out.decisions:
+            break
+    assert len(_started_ids(h)) == 600
+    out = decide_daemon(h.events, replace(s, continue_after_events=10))
+    (attrs,) = [
+        x["continueAsNewWorkflowExecutionDecisionAttributes"]
+        for x in out.decisions
+        if x["decisionType"] == "ContinueAsNewWorkflowExecution"
+    ]
+    carried = json.loads(attrs["input"])["children"]
+    assert len(attrs["input"]) <= MAX_PAYLOAD and 100 < len(carried) < 600
+    (note,) = [n for n in out.notes if n["event"] == "daemon.children_not_carried"]
+    assert note["level"] == "error" and note["dropped"] == 600 - len(carried)
