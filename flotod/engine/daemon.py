@@ -19,8 +19,8 @@ run's input:
 - At every decision the requests that have no free child slot are admitted oldest first
   while the carried input (open children, those starting now or at the next decision with
   room for their run ids, and the admitted requests) still fits; a request that does not
-  fit is rejected at once with a ``flotod.rejectedSignal`` marker naming it and a
-  ``daemon.backlog_full`` error note, so its sender knows to signal again later. An
+  fit is rejected at once with a marker naming it and a ``daemon.backlog_full`` error note,
+  so its sender knows to signal again later. An
   admitted request stays admitted: only older requests are counted before it, and they
   only leave the queue.
 - The continue is never postponed for size: when it is due it carries what waits, in
@@ -28,8 +28,18 @@ run's input:
   and no longer fit are rejected then, with their markers in the closing response. It
   waits only for child starts SWF has not answered yet (no new child starts once it is
   due), and for rejections beyond the 99 a response can hold.
+- A rejection is one ``flotod.rejectedSignal`` marker (``{"key", "reason", "workflow_id"}``)
+  while there are few; beyond SINGLE_MARKERS in one response they are recorded together in
+  ``flotod.rejectedSignals`` markers (``{"rejected": [...]}``), so a flood of signals costs
+  a few events per decision task rather than one per signal.
 - Each response stays within SWF's limits: at most 100 decisions (a zero-second timer asks
-  for the next decision when more remain) and about 600,000 characters of child input.
+  for the next decision when more remain) and well under 1 MB of child input and markers.
+
+What no decider can bound: signals are events of the run they reach, and SWF refuses a
+closing decision (``UNHANDLED_DECISION``) when an event arrived while it was being made. A
+run therefore continues in the first pause between signals that is longer than one decision
+round trip; a flood without such a pause (SWF throttles signals to 30/s after a burst of
+2,000) grows the run by what it sends until then.
 
 Every request is thus started, kept waiting across runs, or rejected with a marker; none is
 dropped in silence. Should the open children alone not fit the carried input (a very large
@@ -48,6 +58,7 @@ from flotod.engine import decisions as d
 from flotod.engine.daemon_history import Child, DaemonHistory, describe, timestamp
 from flotod.engine.daemon_requests import (
     CHILD_TYPE,
+    REJECTED_BATCH_MARKER,
     REJECTED_MARKER,
     ChildRequest,
     Rejected,
@@ -67,8 +78,10 @@ __all__ = [
 
 DEADLINE_TIMER = "flotod.deadline"
 MORE_TIMER = "flotod.more"
-# Child input per response: SWF takes at most 1 MB per request, markers and JSON included.
-RESPONSE_INPUT_BUDGET = 600_000
+# Child input and marker details per response: SWF takes at most 1 MB per request.
+RESPONSE_INPUT_BUDGET = 500_000
+MARKER_BUDGET = 400_000
+SINGLE_MARKERS = 20
 # A starting child's carried entry reserves SWF's longest run id and a deadline.
 _RUN_ID_ROOM = "r" * 64
 _DEADLINE_ROOM = 9_999_999_999.999999
@@ -100,6 +113,13 @@ class _Rejection:
     workflow_id: str | None = None
     note: str = "daemon.signal_rejected"
     level: str = "info"
+
+    def entry(self) -> dict[str, Any]:
+        """What a marker records: the request's key in this run, why, and its child id."""
+        out: dict[str, Any] = {"key": self.key, "reason": d.trim(self.reason, 1024)}
+        if self.workflow_id is not None:
+            out["workflow_id"] = self.workflow_id
+        return out
 
 
 Waiting = list[tuple[str, ChildRequest]]
@@ -150,13 +170,10 @@ def _decide(events: Sequence[Mapping[str, Any]], settings: DaemonSettings) -> Da
         for child_id in started
     ]
     kept = soon + _admit(waiting[consumed + len(soon) :], children, rejections)
-    if due and not history.starting and len(rejections) < d.MAX_DECISIONS:
-        _mark(rejections, out)
+    if due and not history.starting and _mark(rejections, d.MAX_DECISIONS - 1, out, whole=True):
         _continue(history, kept, settings, len(events), out)
         return out
-    room = d.MAX_DECISIONS - 1 - len(starts)
-    more = more or len(rejections) > room
-    _mark(rejections[:room], out)
+    more = not _mark(rejections, d.MAX_DECISIONS - 1 - len(starts), out) or more
     out.decisions.extend(starts)
     if more and MORE_TIMER not in history.open_timers:
         out.decisions.append(d.start_timer(MORE_TIMER, 0, "{}"))
@@ -245,16 +262,50 @@ def _admit(
     return kept
 
 
-def _mark(rejections: list[_Rejection], out: DaemonOutcome) -> None:
-    for r in rejections:
-        details: dict[str, Any] = {"key": r.key, "reason": d.trim(r.reason, 1024)}
-        if r.workflow_id is not None:
-            details["workflow_id"] = r.workflow_id
-        out.decisions.append(d.record_marker(REJECTED_MARKER, details))
+def _markers(rejections: list[_Rejection], room: int) -> tuple[list[d.Decision], int]:
+    """Marker decisions for the oldest rejections, at most ``room`` of them and about
+    MARKER_BUDGET characters; how many rejections they record.
+
+    A few rejections get a marker each; beyond SINGLE_MARKERS they are recorded in batch
+    markers, so that a flood costs a handful of events per decision task, not one each."""
+    decisions: list[d.Decision] = []
+    entries = [r.entry() for r in rejections]
+    singles = min(len(entries), SINGLE_MARKERS, room)
+    decisions += [d.record_marker(REJECTED_MARKER, entry) for entry in entries[:singles]]
+    done = singles
+    spent = sum(len(d.to_json(entry)) for entry in entries[:singles])
+    batch: list[dict[str, Any]] = []
+    size = 0
+    for entry in entries[singles:]:
+        length = len(d.to_json(entry)) + 1
+        if size + length > d.MAX_PAYLOAD - 64 and batch:
+            if len(decisions) + 1 >= room or spent + size > MARKER_BUDGET:
+                break
+            decisions.append(d.record_marker(REJECTED_BATCH_MARKER, {"rejected": batch}))
+            done, spent, batch, size = done + len(batch), spent + size, [], 0
+        batch.append(entry)
+        size += length
+    if batch and len(decisions) < room and spent + size <= MARKER_BUDGET:
+        decisions.append(d.record_marker(REJECTED_BATCH_MARKER, {"rejected": batch}))
+        done += len(batch)
+    return decisions, done
+
+
+def _mark(rejections: list[_Rejection], room: int, out: DaemonOutcome, whole: bool = False) -> bool:
+    """Record the oldest rejections within ``room`` decisions; True when all fitted.
+
+    With ``whole``, nothing is recorded unless all fit (a closing response must leave none).
+    """
+    decisions, done = _markers(rejections, room)
+    if whole and done < len(rejections):
+        return False
+    out.decisions.extend(decisions)
+    for r in rejections[:done]:
         note = {"event": r.note, "key": r.key, "reason": r.reason, "level": r.level}
         if r.workflow_id is not None:
             note["request_workflow_id"] = r.workflow_id
         out.notes.append(note)
+    return done == len(rejections)
 
 
 def _entries(children: list[Child]) -> list[dict[str, Any]]:

@@ -14,7 +14,12 @@ from typing import Any
 
 from flotod.engine import decisions as d
 from flotod.engine.attributes import event_attributes
-from flotod.engine.daemon_requests import CLOSED_SIGNAL, REJECTED_MARKER, START_SIGNAL
+from flotod.engine.daemon_requests import (
+    CLOSED_SIGNAL,
+    REJECTED_BATCH_MARKER,
+    REJECTED_MARKER,
+    START_SIGNAL,
+)
 from flotod.safe_json import loads
 
 CHILD_CLOSED_EVENTS = frozenset(
@@ -141,6 +146,12 @@ class DaemonHistory:
             key = _field(attrs.get("details"), "key")
             if isinstance(key, str):
                 self.handled.add(key)
+        elif kind == "MarkerRecorded" and attrs.get("markerName") == REJECTED_BATCH_MARKER:
+            entries = _field(attrs.get("details"), "rejected")
+            for entry in entries if isinstance(entries, list) else []:
+                key = entry.get("key") if isinstance(entry, dict) else None
+                if isinstance(key, str):
+                    self.handled.add(key)
         elif kind == "StartChildWorkflowExecutionInitiated":
             key = _field(attrs.get("control"), "daemon_key")
             if isinstance(key, str):

@@ -27,7 +27,8 @@ from flotod.specs import DeciderSpec, decider_spec_from_dict, to_jsonable
 
 START_SIGNAL = "startChildWorkflowExecution"
 CLOSED_SIGNAL = "flotod.childClosed"
-REJECTED_MARKER = "flotod.rejectedSignal"
+REJECTED_MARKER = "flotod.rejectedSignal"  # details: {"key", "reason", "workflow_id"?}
+REJECTED_BATCH_MARKER = "flotod.rejectedSignals"  # details: {"rejected": [those, ...]}
 DAEMON_TYPE = ("flotod_daemon", "v1")
 CHILD_TYPE = ("flotod_daemon_child", "v1")
 _CHILD_KEY = "flotod_daemon_child"
