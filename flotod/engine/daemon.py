@@ -154,7 +154,7 @@ def _decide(events: Sequence[Mapping[str, Any]], settings: DaemonSettings) -> Da
     consumed = 0
     free = settings.max_children - len(history.open_children)
     if not due:
-        room = max(0, d.MAX_DECISIONS - 1 - len(rejections))
+        room = d.MAX_DECISIONS - 1 - len(_markers(rejections, d.MAX_DECISIONS - 1)[0])
         starts, started, consumed, more = _starts(
             waiting, min(free, room), settings, rejections, out
         )

@@ -556,3 +556,15 @@ def test_a_flood_is_answered_in_one_response_with_batch_markers() -> None:
     assert len(started) + len(rejected) + waiting[0]["waiting"] == 2000
     again = decide_daemon(h.events, s)  # every rejection is read back as handled
     assert not [x for x in again.decisions if x["decisionType"] == "RecordMarker"]
+
+
+def test_many_bad_signals_leave_room_for_starts_in_the_same_response() -> None:
+    h = History()
+    for _ in range(150):
+        h.signal("not json")
+    h.signal({"decider_spec": SPEC, "workflow_id": "good"})
+    out = decide_daemon(h.events, settings())
+    assert types(out.decisions).count("StartChildWorkflowExecution") == 1
+    assert len(out.decisions) <= 100
+    h.apply(out.decisions)
+    assert decide_daemon(h.events, settings()).decisions == []  # all 150 answered at once
