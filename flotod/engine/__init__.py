@@ -8,6 +8,8 @@ state and reads only the events that are new; it answers exactly what :func:`dec
 Each raises :class:`IncompleteHistoryError` for events that do not run from event 1 to the
 task's started event (leave such a task unanswered); after SWF refused a response with a
 ValidationException, answer with :func:`decision_rejected` so the run ends instead of looping.
+The daemon workflow's decisions and its children's are pure too: :mod:`flotod.engine.daemon`
+and :mod:`flotod.engine.daemon_requests`.
 """
 
 from __future__ import annotations

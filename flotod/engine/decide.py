@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from flotod.engine import decisions as d
+from flotod.engine.attributes import event_attributes
 from flotod.engine.completeness import check_complete
 from flotod.engine.graph import CHILD, TIMER, Node, TaskGraph
 from flotod.engine.history import (
@@ -45,7 +46,7 @@ def workflow_input(events: Iterable[Event]) -> str | None:
     """The raw ``input`` of WorkflowExecutionStarted (None when absent or no such event)."""
     for event in events:
         if event.get("eventType") == "WorkflowExecutionStarted":
-            attrs = event.get("workflowExecutionStartedEventAttributes") or {}
+            attrs = event_attributes(event)
             value = attrs.get("input")
             return value if isinstance(value, str) else None
     return None

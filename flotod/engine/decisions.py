@@ -79,7 +79,9 @@ def start_child(
     input_text: str,
     task_list: str | None,
     control: str,
+    execution_timeout_seconds: int | None = None,
 ) -> Decision:
+    """Without ``execution_timeout_seconds`` the child type's registered default applies."""
     attrs: dict[str, Any] = {
         "workflowType": {"name": name, "version": version},
         "workflowId": workflow_id,
@@ -89,6 +91,8 @@ def start_child(
     }
     if task_list is not None:
         attrs["taskList"] = {"name": task_list}
+    if execution_timeout_seconds is not None:
+        attrs["executionStartToCloseTimeout"] = str(execution_timeout_seconds)
     return {
         "decisionType": "StartChildWorkflowExecution",
         "startChildWorkflowExecutionDecisionAttributes": attrs,
@@ -167,13 +171,44 @@ _CARRIED_ON = (
 )
 
 
-def continue_as_new(input_text: str | None, started: Mapping[str, Any]) -> Decision:
+def continue_as_new(
+    input_text: str | None,
+    started: Mapping[str, Any],
+    *,
+    child_policy: str | None = None,
+    task_list: str | None = None,
+) -> Decision:
+    """The next run keeps ``started``'s settings; ``child_policy`` and ``task_list`` override."""
     attrs: dict[str, Any] = {k: started[k] for k in _CARRIED_ON if started.get(k)}
     if input_text is not None:
         attrs["input"] = input_text
+    if child_policy is not None:
+        attrs["childPolicy"] = child_policy
+    if task_list is not None:
+        attrs["taskList"] = {"name": task_list}
     return {
         "decisionType": "ContinueAsNewWorkflowExecution",
         "continueAsNewWorkflowExecutionDecisionAttributes": attrs,
+    }
+
+
+def record_marker(name: str, details: Any) -> Decision:
+    """``details`` is any JSON value, shrunk to fit like a failure's details."""
+    return {
+        "decisionType": "RecordMarker",
+        "recordMarkerDecisionAttributes": {"markerName": name, "details": fit_details(details)},
+    }
+
+
+def signal_external(workflow_id: str, signal_name: str, input_text: str) -> Decision:
+    """A signal to the open run of ``workflow_id`` (whichever run that is when it lands)."""
+    return {
+        "decisionType": "SignalExternalWorkflowExecution",
+        "signalExternalWorkflowExecutionDecisionAttributes": {
+            "workflowId": workflow_id,
+            "signalName": signal_name,
+            "input": input_text,
+        },
     }
 
 

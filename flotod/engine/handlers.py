@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from flotod.engine.daemon import DaemonSettings, decide_daemon
+from flotod.engine.daemon_requests import CHILD_TYPE, DAEMON_TYPE, decide_child
 from flotod.engine.decide import decide, decide_dynamic
 from flotod.engine.decisions import Decision
 from flotod.engine.replays import Replays
-from flotod.services.daemon_logic import DaemonSettings, decide_daemon
-from flotod.services.daemon_requests import CHILD_TYPE, DAEMON_TYPE, decide_child
 from flotod.specs import DeciderSpec
 from flotod.swf.types import DecisionTask
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flotod.engine import refusals
+from flotod.engine.attributes import attributes_key
 from flotod.engine.graph import CHILD, TIMER, GeneratorOutputError, TaskGraph
 from flotod.engine.handback import MAX_FREE_RUNS, never_ran
 
@@ -32,11 +33,6 @@ CLOSED_EVENTS = frozenset(
         "WorkflowExecutionTimedOut",
     }
 )
-
-
-def attributes_key(event_type: str) -> str:
-    """``ActivityTaskCompleted`` -> ``activityTaskCompletedEventAttributes``."""
-    return event_type[0].lower() + event_type[1:] + "EventAttributes"
 
 
 class Problem:

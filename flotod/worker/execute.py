@@ -11,6 +11,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from flotod import safe_json
 from flotod.specs import Task, to_jsonable
 from flotod.swf.limits import MAX_DATA, MAX_REASON, clip
 from flotod.worker.context import CurrentTask, set_current_task
@@ -51,7 +52,7 @@ def decode_input(text: str) -> tuple[Any, int | None]:
     if not text:
         return None, None
     try:
-        value = json.loads(text)
+        value = safe_json.loads(text)
     except ValueError:
         return text, None
     attempt = None
