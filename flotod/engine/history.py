@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from flotod import safe_json
 from flotod.engine import refusals
 from flotod.engine.attributes import attributes_key
 from flotod.engine.graph import CHILD, TIMER, GeneratorOutputError, TaskGraph
@@ -448,7 +449,7 @@ def _control(text: Any) -> dict[str, Any] | None:
     if not isinstance(text, str):
         return None
     try:
-        value = json.loads(text)
+        value = safe_json.loads(text)
     except ValueError:
         return None
     return value if isinstance(value, dict) and "flotod" in value else None
