@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from flotod.engine.details import decode_details
 from flotod.engine.graph import CHILD, TIMER, GeneratorOutputError, TaskGraph
 
 Event = Mapping[str, Any]
@@ -351,7 +352,7 @@ class Replay:
             reason = self._event_type.removeprefix("ChildWorkflowExecution").lower()
             if "timeoutType" in attrs:
                 reason += ": " + str(attrs["timeoutType"])
-        self._failure(child.task_id, reason, attrs.get("details"))
+        self._failure(child.task_id, reason, decode_details(attrs.get("details")))
 
     def _child_cancel_requested(self, attrs: Mapping[str, Any], event_id: int) -> None:
         # Also for RequestCancelExternalWorkflowExecutionFailed: the child is unknown or closed.
