@@ -17,6 +17,7 @@ from types import FrameType
 
 from flotod import __version__
 from flotod.cli import completion, configcheck, register, workflow
+from flotod.cli.output import printable
 from flotod.errors import EX_OK, EX_UNAVAILABLE, EX_USAGE, FlotodError
 
 AddArguments = Callable[[argparse.ArgumentParser], None]
@@ -154,7 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(args)
     except FlotodError as exc:
-        print(f"flotod {args.command}: {exc}", file=sys.stderr)
+        # SWF's messages can quote what a workflow sent: no terminal control gets through.
+        print(f"flotod {args.command}: {printable(str(exc), keep_lines=True)}", file=sys.stderr)
         return exc.exit_code
 
 

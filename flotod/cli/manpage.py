@@ -67,6 +67,11 @@ NOTES: dict[str, Notes] = {
             "the newest run with that id, so nobody has to copy run ids around. With --json "
             "an action prints one JSON document for scripts. The endpoint and domain come "
             "from the services' configuration unless overridden.",
+            "Results, failure details and history come from whoever started, signalled or "
+            "failed a workflow: printed for a terminal, their control characters are shown "
+            "as escapes (\\x1b, \\u202e), never sent to the terminal raw; --json prints them "
+            "exactly, as valid JSON. show prints a result or failure details on one line, cut "
+            "with a marker that says how much is missing; --full prints them whole.",
         ),
         examples=(
             (
@@ -84,6 +89,10 @@ NOTES: dict[str, Notes] = {
             (
                 "Where an execution stands, then its events with decision tasks:",
                 "flotod workflow show order-42\nflotod workflow history order-42 --all",
+            ),
+            (
+                "A failure's whole details (a traceback, a child's failure):",
+                "flotod workflow show order-42 --full",
             ),
             (
                 "Ask the daemon for a child workflow (the spec is in the file):",
