@@ -152,7 +152,11 @@ NOTES: dict[str, Notes] = {
             ("0", "Stopped on SIGTERM or SIGINT."),
             _PARSE_ERROR,
             ("64", "An option is out of range."),
-            ("69", "The address cannot be listened on."),
+            (
+                "69",
+                "The address cannot be listened on, or moto is not installed (the line says "
+                "what to install: pip install 'flotod[local]').",
+            ),
         ),
         see_also=("flotod-register(1)", "flotod.toml(5)"),
     ),
