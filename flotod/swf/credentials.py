@@ -82,9 +82,10 @@ def is_loopback_endpoint(endpoint_url: str) -> bool:
 
 
 def credentials_file_for(config_path: Path) -> Path:
-    """The ``aws-credentials`` file that goes with a config: in the config directory, or next
-    to the config file."""
-    directory = config_path if config_path.is_dir() else config_path.parent
+    """The ``aws-credentials`` file that goes with a config: next to the config file, or in
+    the config directory (also one that does not exist, such as /etc/flotod on a development
+    machine: never the directory above it)."""
+    directory = config_path.parent if config_path.is_file() else config_path
     return directory / CREDENTIALS_FILE_NAME
 
 

@@ -165,7 +165,11 @@ def test_the_rule_in_order(tmp_path: Path) -> None:
     assert aws.client_arguments() == dict.fromkeys(
         ("profile", "access_key_id", "secret_access_key", "credentials_file")
     )
+    (tmp_path / "flotod.toml").write_text("")
     assert credentials_file_for(tmp_path / "flotod.toml") == tmp_path / "aws-credentials"
+    # /etc/flotod absent (a development machine): never /etc/aws-credentials.
+    missing = tmp_path / "etc" / "flotod"
+    assert credentials_file_for(missing) == missing / "aws-credentials"
 
 
 @pytest.mark.parametrize(
