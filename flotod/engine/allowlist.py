@@ -58,8 +58,9 @@ class Allowlist:
         """Details naming the first task that names something not allowed, or None.
 
         An activity without a task list of its own goes to ``default_activity_task_list``;
-        with neither, SWF uses the activity type's registered default, which the type check
-        already bounds. A child without a task list uses its workflow type's registered one,
+        with neither, SWF would use the activity type's registered default, which no
+        allowlist can vouch for: refused unless the task lists allow ``*``. A child without a
+        task list uses its workflow type's registered one,
         likewise bounded by the child type check.
         """
         for task in tasks:
@@ -68,12 +69,17 @@ class Allowlist:
                 return {"task": task.id_, **found}
         return None
 
-    def _task_refusal(self, task: Task, default_task_list: str | None) -> dict[str, str] | None:
+    def _task_refusal(
+        self, task: Task, default_task_list: str | None
+    ) -> dict[str, str | None] | None:
         if isinstance(task, ActivityTask):
             if not type_allowed(task.name, task.version, self.activity_types):
                 return {"activity_type": f"{task.name}:{task.version}"}
             task_list = task.task_list or default_task_list
-            if task_list is not None and not self.task_list_allowed(task_list):
+            if task_list is None:
+                if "*" not in self.task_lists:
+                    return {"task_list": None}
+            elif not self.task_list_allowed(task_list):
                 field = "task_list" if task.task_list else "default_activity_task_list"
                 return {field: task_list}
         elif isinstance(task, ChildWorkflow):
@@ -90,5 +96,9 @@ ALLOW_ALL = Allowlist()
 
 def describe_refusal(details: dict[str, Any]) -> str:
     """One line for a rejection marker, e.g. ``task 'a': activity_type 'X:v1' is not allowed``."""
-    what = [f"{key} {value!r}" for key, value in details.items() if key != "task"]
+    what = [
+        f"{key} {value!r}" if value is not None else "no task_list (its type's default)"
+        for key, value in details.items()
+        if key != "task"
+    ]
     return f"task {details.get('task')!r}: {', '.join(what)} is not allowed"

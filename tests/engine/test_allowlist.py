@@ -210,3 +210,12 @@ def test_a_daemon_childs_generator_output_is_checked_when_it_joins() -> None:
     fail = [x for x in decisions if x["decisionType"] == "FailWorkflowExecution"]
     assert attrs(fail[0])["reason"] == "not_allowed"
     assert json.loads(attrs(fail[0])["details"]) == {"task": "x", "task_list": "billing"}
+
+
+def test_an_activity_naming_no_task_list_is_refused_unless_every_list_is_allowed() -> None:
+    events = started([act("ocr")])
+    details = refusal(decide_dynamic(events, make_spec(task_list=None), "wf", allow=ALLOW))
+    assert details == {"task": "a", "task_list": None}
+    anywhere = Allowlist(activity_types=frozenset({"ocr"}))
+    decisions = decide_dynamic(events, make_spec(task_list=None), "wf", allow=anywhere)
+    assert kinds(decisions) == ["ScheduleActivityTask"]
