@@ -13,6 +13,7 @@ from typing import Any
 
 from flotod import safe_json
 from flotod.engine import decisions as d
+from flotod.engine.allowlist import Allowlist
 from flotod.engine.attributes import event_attributes
 from flotod.engine.completeness import check_complete
 from flotod.engine.graph import CHILD, TIMER, Node, TaskGraph
@@ -58,12 +59,16 @@ def decide(
     workflow_id: str | None = None,
     *,
     started_event_id: int | None = None,
+    allow: Allowlist | None = None,
 ) -> list[d.Decision]:
     """Decisions for the execution whose complete, ascending history is ``events``.
 
     ``workflow_id`` (from the decision task) makes child workflow ids readable
     (``<workflow id>:<task id>``); without it they derive from the start event.
     ``started_event_id`` (the task's DecisionTaskStarted) is an event ``events`` must reach.
+    ``allow`` bounds a spec that came with the run (see :mod:`flotod.engine.allowlist`): a task
+    that names something outside it, generated ones included, fails the run (``not_allowed``)
+    before anything is scheduled.
 
     Raises :class:`~flotod.errors.IncompleteHistoryError`, and nothing else, when the events
     do not run from event 1 (to ``started_event_id``): such a task must not be answered.
@@ -73,6 +78,13 @@ def decide(
         state = replay(events, spec)
     except Exception as exc:  # a decider must answer; the reason says what broke
         return [decider_error(exc)]
+    if allow is not None and not state.closed:
+        nodes = state.graph.nodes.values()
+        refused = allow.refusal((n.task for n in nodes), spec.default_activity_task_list)
+        if refused is not None:
+            return _Decider(state, spec, workflow_id).failing(
+                d.fail_workflow("not_allowed", refused)
+            )
     return decide_from(state, spec, workflow_id)
 
 
@@ -102,6 +114,7 @@ def decide_dynamic(
     workflow_id: str | None = None,
     *,
     started_event_id: int | None = None,
+    allow: Allowlist | None = None,
 ) -> list[d.Decision]:
     """Like :func:`decide`, with the tasks read from the input's ``activity_tasks`` list."""
     check_complete(events, started_event_id)
@@ -113,7 +126,7 @@ def decide_dynamic(
         return [d.fail_workflow(fail.reason, fail.details)]
     except Exception as exc:
         return [d.fail_workflow("decider_error", {"error": f"{type(exc).__name__}: {exc}"})]
-    return decide(events, spec, workflow_id, started_event_id=started_event_id)
+    return decide(events, spec, workflow_id, started_event_id=started_event_id, allow=allow)
 
 
 def _is_closed(events: Sequence[Event]) -> bool:
