@@ -29,6 +29,7 @@ from flotod.errors import SpecError
 from flotod.specs import ActivityTask, ChildWorkflow, DeciderSpec, Timer
 from flotod.specs.canonical import stable_hash
 from flotod.specs.codec import tasks_from_list
+from flotod.specs.tasks import timeout_attributes
 
 RESERVED_KEY = "__flotod__"
 _MISSING = object()
@@ -201,7 +202,7 @@ class _Decider:
         if state.open_timers:  # a firing timer wakes the decider again
             return []
         if self.graph.all_done:
-            return [self._close()]
+            return self._close()
         raise _Fail(
             "no_progress",
             {"error": "nothing is open and nothing can be scheduled", "waiting": self._waiting()},
@@ -290,6 +291,7 @@ class _Decider:
                         self._payload(node.id, context),
                         task.task_list,
                         child_control(node.id),
+                        timeouts=timeout_attributes(task),
                     )
                 )
         else:
@@ -306,6 +308,7 @@ class _Decider:
                         task.version,
                         self._payload(node.id, context),
                         task.task_list or self.spec.default_activity_task_list,
+                        timeout_attributes(task),
                     )
                 )
 
@@ -376,9 +379,19 @@ class _Decider:
 
     # -- closing ------------------------------------------------------------------------------
 
-    def _close(self) -> d.Decision:
+    def _close(self) -> list[d.Decision]:
+        """Complete with the result; a repeating workflow instead records the result in a
+        ``flotod.result`` marker and continues as new in the same response, since a run that
+        continues as new has no result of its own."""
+        text = self._result_text()
         if self.spec.repeat_workflow:
-            return d.continue_as_new(self.state.input, self.state.started)
+            return [
+                d.record_result(text),
+                d.continue_as_new(self.state.input, self.state.started),
+            ]
+        return [d.complete_workflow(text)]
+
+    def _result_text(self) -> str:
         result = self.graph.final_result()
         text = d.to_json(result)
         if len(text) > d.MAX_PAYLOAD:
@@ -393,7 +406,7 @@ class _Decider:
                     "largest": {k: sizes[k] for k in largest},
                 },
             )
-        return d.complete_workflow(text)
+        return text
 
     def failing(self, failure: d.Decision) -> list[d.Decision]:
         """``failure``, after asking every open child to cancel.
