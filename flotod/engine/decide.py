@@ -131,7 +131,7 @@ def decide_dynamic(
 
 
 def _is_closed(events: Sequence[Event]) -> bool:
-    from flotod.engine.history import CLOSED_EVENTS
+    from flotod.engine.history import CLOSED_EVENTS  # noqa: PLC0415 (history imports decide)
 
     return any(e.get("eventType") in CLOSED_EVENTS for e in events)
 
