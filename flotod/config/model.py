@@ -71,6 +71,8 @@ class DeciderConfig:
     workflow_type_version: str = declared("decider", "workflow_type_version")
     history_cache_events: int = declared("decider", "history_cache_events")
     decision_timeout_seconds: int = declared("decider", "decision_timeout_seconds")
+    sticky: bool = declared("decider", "sticky")
+    sticky_schedule_to_start_seconds: int = declared("decider", "sticky_schedule_to_start_seconds")
     drain_timeout_seconds: int = declared("decider", "drain_timeout_seconds")
     python_path: tuple[str, ...] = declared("decider", "python_path")
     virtualenv: str = declared("decider", "virtualenv")
@@ -99,6 +101,8 @@ class DaemonConfig:
     continue_after_events: int = declared("daemon", "continue_after_events")
     child_execution_timeout_seconds: int = declared("daemon", "child_execution_timeout_seconds")
     decision_timeout_seconds: int = declared("daemon", "decision_timeout_seconds")
+    sticky: bool = declared("daemon", "sticky")
+    sticky_schedule_to_start_seconds: int = declared("daemon", "sticky_schedule_to_start_seconds")
     drain_timeout_seconds: int = declared("daemon", "drain_timeout_seconds")
 
 

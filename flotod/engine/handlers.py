@@ -26,6 +26,8 @@ class Answer:
 
     decisions: list[Decision]
     notes: list[dict[str, Any]] = field(default_factory=list)
+    # Decided from the replay state kept since the run's previous task (read only news).
+    held: bool = False
 
 
 class Handler(Protocol):
@@ -48,7 +50,9 @@ class SpecHandler:
         if self.replays is None:
             return Answer(decide(task.events, self.spec, execution.workflow_id))
         key = (execution.workflow_id, execution.run_id)
-        return Answer(self.replays.decide(key, task.events, execution.workflow_id))
+        held = self.replays.held
+        decisions = self.replays.decide(key, task.events, execution.workflow_id)
+        return Answer(decisions, held=self.replays.held > held)
 
     def forget(self, workflow_id: str, run_id: str) -> None:
         if self.replays is not None:

@@ -1,0 +1,41 @@
+"""Where a decision poller routes a run's next decision tasks: its own list while it runs,
+the shared list once it stops (a warm stop hands the runs it decides back at once), nowhere
+when sticky is off."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flotod.config import load_config
+from flotod.services.daemon import daemon_poller
+from flotod.services.decisions import DecisionPoller, Route
+from flotod.services.process import ServiceProcess
+from flotod.swf import SwfClient
+
+
+def _poller(tmp_path: Path, table: str) -> tuple[ServiceProcess, DecisionPoller]:
+    config_file = tmp_path / "flotod.toml"
+    config_file.write_text(
+        '[swf]\nendpoint_url = "http://127.0.0.1:9"\nidentity = "host:7"\n'
+        f'[daemon.main]\ntask_list = "dt"\n{table}'
+    )
+    config = load_config(config_file, "daemon")
+    proc = ServiceProcess(
+        config, SwfClient(endpoint_url="http://127.0.0.1:9", region="us-east-1", identity="host:7")
+    )
+    return proc, daemon_poller(proc)
+
+
+def test_runs_come_back_here_until_a_stop_sends_them_to_the_shared_list(tmp_path: Path) -> None:
+    _, poller = _poller(tmp_path, "sticky_schedule_to_start_seconds = 3\n")
+    assert poller.sticky_list == "dt-sticky-host-7"
+    source = poller.source
+    assert poller.route(source) == Route("dt-sticky-host-7", 3)
+    poller.stop(quick=False)
+    assert poller.route(source) == Route("dt", None)
+
+
+def test_sticky_off_names_no_list(tmp_path: Path) -> None:
+    _, poller = _poller(tmp_path, "sticky = false\n")
+    assert poller.sticky_list is None
+    assert poller.route(poller.source) is None
