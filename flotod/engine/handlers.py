@@ -50,9 +50,12 @@ class SpecHandler:
         if self.replays is None:
             return Answer(decide(task.events, self.spec, execution.workflow_id))
         key = (execution.workflow_id, execution.run_id)
-        held = self.replays.held
+        # held: the kept state had read up to the run's previous task (this process decided
+        # it), and replaying went on from there.
+        known, continued = self.replays.known(key), self.replays.held
         decisions = self.replays.decide(key, task.events, execution.workflow_id)
-        return Answer(decisions, held=self.replays.held > held)
+        held = self.replays.held > continued and 0 < known == task.previous_started_event_id
+        return Answer(decisions, held=held)
 
     def forget(self, workflow_id: str, run_id: str) -> None:
         if self.replays is not None:

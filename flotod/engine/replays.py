@@ -39,7 +39,7 @@ class Replays:
         self.spec = spec
         self.max_events = max_events
         self._runs: SizedLRU[Replay] = SizedLRU(max_events)  # state, events it has read
-        self.held = 0  # tasks decided from a kept state
+        self.held = 0  # tasks decided from a kept state (read on with only the news)
 
     def __len__(self) -> int:
         return len(self._runs)
