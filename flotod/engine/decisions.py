@@ -8,8 +8,11 @@ while task inputs and workflow results that are too large are refused by the cal
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from flotod.specs.limits import MAX_SECONDS, clamp_seconds
 
 MAX_DECISIONS = 100
 MAX_OPEN_ACTIVITIES = 1000
@@ -18,6 +21,8 @@ MAX_OPEN_CHILDREN = 1000
 MAX_PAYLOAD = 32768
 MAX_REASON = 256
 MAX_ID = 256
+MAX_TIMER_SECONDS = MAX_SECONDS
+REJECTED_REASON = "decision_rejected"
 
 CLOSING_DECISIONS = frozenset(
     {
@@ -55,11 +60,13 @@ def schedule_activity(
 
 
 def start_timer(timer_id: str, seconds: int, control: str) -> Decision:
+    """``seconds`` is brought within SWF's 8 digits: one delay over it (say from a retry
+    strategy) would make SWF refuse every decision of the response, again at every task."""
     return {
         "decisionType": "StartTimer",
         "startTimerDecisionAttributes": {
             "timerId": timer_id,
-            "startToFireTimeout": str(seconds),
+            "startToFireTimeout": str(clamp_seconds(seconds)),
             "control": control,
         },
     }
@@ -125,6 +132,19 @@ def fail_workflow(reason: str, details: Any) -> Decision:
             "details": fit_details(details),
         },
     }
+
+
+def decision_rejected(message: str, refused: Sequence[Mapping[str, Any]] = ()) -> list[Decision]:
+    """What to answer a decision task with after SWF refused its decisions (``refused``) with
+    a ValidationException saying ``message``: a FailWorkflowExecution carrying the message.
+
+    SWF records nothing for a refused response, so deciding again would send the same
+    decisions at every decision task timeout until the run reaches 25,000 events; failing
+    says why in the history instead. The message is cut to fit SWF's limit on details.
+    """
+    kinds = Counter(str(x.get("decisionType")) for x in refused)
+    details = {"error": message, "refused": dict(sorted(kinds.items()))}
+    return [fail_workflow(REJECTED_REASON, details)]
 
 
 def cancel_workflow(details: str) -> Decision:

@@ -39,7 +39,9 @@ class Handler(Protocol):
 
 class SpecHandler:
     """A static spec. With ``max_events`` > 0 each run's replay state is kept (bounded by the
-    events read), so a run's next task replays only its new events."""
+    events read), so a run's next task replays only its new events. Raises
+    IncompleteHistoryError for events that do not run from event 1 to the task's started
+    event: such a task must not be answered."""
 
     def __init__(self, spec: DeciderSpec, max_events: int = 0) -> None:
         self.spec = spec
@@ -47,13 +49,17 @@ class SpecHandler:
 
     def __call__(self, task: DecisionTask) -> Answer:
         execution = task.workflow_execution
+        started = task.started_event_id
         if self.replays is None:
-            return Answer(decide(task.events, self.spec, execution.workflow_id))
+            workflow_id = execution.workflow_id
+            return Answer(decide(task.events, self.spec, workflow_id, started_event_id=started))
         key = (execution.workflow_id, execution.run_id)
         # held: the kept state had read up to the run's previous task (this process decided
         # it), and replaying went on from there.
         known, continued = self.replays.known(key), self.replays.held
-        decisions = self.replays.decide(key, task.events, execution.workflow_id)
+        decisions = self.replays.decide(
+            key, task.events, execution.workflow_id, started_event_id=started
+        )
         held = self.replays.held > continued and 0 < known == task.previous_started_event_id
         return Answer(decisions, held=held)
 
@@ -70,7 +76,11 @@ class DynamicHandler:
 
     def __call__(self, task: DecisionTask) -> Answer:
         workflow_id = task.workflow_execution.workflow_id
-        return Answer(decide_dynamic(task.events, self.spec, workflow_id))
+        return Answer(
+            decide_dynamic(
+                task.events, self.spec, workflow_id, started_event_id=task.started_event_id
+            )
+        )
 
     def forget(self, workflow_id: str, run_id: str) -> None:
         """Nothing is kept between tasks."""
