@@ -22,6 +22,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import structlog
 from structlog.contextvars import bound_contextvars
@@ -105,6 +106,8 @@ class DecisionPoller:
         # The sticky list is fixed at start: a reload that turns sticky off keeps polling it
         # (answers then name the shared list), so no run is left waiting on a list nobody polls.
         self.sticky_list = self.source.sticky_list
+        # How long the latest task from the sticky list waited there (see route()).
+        self.sticky_wait = 0.0
         self.lane: Lane[DecisionTask] | None = None
         self.sticky_lane: Lane[DecisionTask] | None = None
 
@@ -187,8 +190,12 @@ class DecisionPoller:
 
     def route(self, source: DecisionSource) -> Route | None:
         """Where the run's next decision tasks go: here while sticky and running; the shared
-        list during a stop or once sticky is off (if the run was routed here before)."""
-        if source.sticky_list and self.sticky_list and not self._stopping:
+        list during a stop, once sticky is off (if the run was routed here before), and while
+        this process is the bottleneck: when tasks on its own list wait more than half the
+        schedule-to-start timeout, more would time out there, so runs go back to the list
+        every decider serves until the wait is short again."""
+        busy = self.sticky_wait > source.sticky_timeout / 2
+        if source.sticky_list and self.sticky_list and not self._stopping and not busy:
             return Route(self.sticky_list, source.sticky_timeout)
         if self.sticky_list is not None:
             return Route(source.task_list, None)
@@ -196,6 +203,8 @@ class DecisionPoller:
 
     def _handle(self, task: DecisionTask, sticky: bool) -> None:
         source = self.source  # one config for the whole task, even if a reload comes meanwhile
+        if sticky:
+            self.sticky_wait = queued_seconds(task)
         decisions = handle_decision_task(
             self._proc, task, source.handler, source.task_list, lambda: self.route(source), sticky
         )
@@ -217,6 +226,28 @@ class DecisionPoller:
                 self.counts_.closed += 1
             if source.after_close is not None:
                 source.after_close()
+
+
+def _seconds(event: dict[str, object]) -> float:
+    stamp = event.get("eventTimestamp")
+    if isinstance(stamp, datetime):
+        return stamp.timestamp()
+    return float(stamp) if isinstance(stamp, int | float | str) else 0.0
+
+
+def queued_seconds(task: DecisionTask) -> float:
+    """How long the task waited on its list before a decider took it: from its
+    DecisionTaskScheduled to its DecisionTaskStarted, both stamped by SWF (0 if unknown)."""
+    events = task.events
+    if not events or events[-1].get("eventType") != "DecisionTaskStarted":
+        return 0.0
+    started = events[-1]
+    scheduled_id = int(
+        started.get("decisionTaskStartedEventAttributes", {}).get("scheduledEventId", 0)
+    )
+    if not 0 < scheduled_id <= len(events):
+        return 0.0
+    return max(0.0, _seconds(started) - _seconds(events[scheduled_id - 1]))
 
 
 def sticky_list(task_list: str, proc: ServiceProcess) -> str:
