@@ -16,6 +16,7 @@ BENCHMARKS = (
     "bench.worker",
     "bench.e2e",
     "bench.footprint",
+    "bench.sticky",
 )
 
 

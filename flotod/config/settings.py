@@ -193,6 +193,18 @@ _DRAIN_HELP = (
 _DRAIN = Integer(1, 86_400)
 
 _DECISION_TIMEOUT = Integer(1, 3_600)
+_STICKY_HELP = (
+    "Also poll a decision task list of this process's own (named after the task list and "
+    "swf.identity) and route each run's next decision tasks there, so that they find its "
+    "history and replay state in memory; SWF hands a task back to the shared list when this "
+    "process does not start it within sticky_schedule_to_start_seconds. Processes that share "
+    "one identity share that list."
+)
+_STICKY_TIMEOUT = Integer(1, 3_600)
+_STICKY_TIMEOUT_HELP = (
+    "How long a run's decision task waits on this process's own list before SWF hands it to "
+    "the shared list: what a stopped or dead decider costs each run it held."
+)
 _DECISION_TIMEOUT_DEFAULT = DECISION_TASK_TIMEOUT
 _DECISION_TIMEOUT_HELP = (
     "Decision task timeout (defaultTaskStartToCloseTimeout) of the workflow types this table "
@@ -424,6 +436,14 @@ SETTINGS: tuple[Setting, ...] = (
         _DECISION_TIMEOUT_DEFAULT,
         _DECISION_TIMEOUT_HELP,
     ),
+    Setting("decider", "sticky", Boolean(), True, _STICKY_HELP),
+    Setting(
+        "decider",
+        "sticky_schedule_to_start_seconds",
+        _STICKY_TIMEOUT,
+        5,
+        _STICKY_TIMEOUT_HELP,
+    ),
     Setting("decider", "drain_timeout_seconds", _DRAIN, 90, _DRAIN_HELP, reloadable=True),
     *_allowlist_settings("decider"),
     *_code_settings("decider"),
@@ -515,6 +535,14 @@ SETTINGS: tuple[Setting, ...] = (
         _DECISION_TIMEOUT,
         _DECISION_TIMEOUT_DEFAULT,
         _DECISION_TIMEOUT_HELP,
+    ),
+    Setting("daemon", "sticky", Boolean(), True, _STICKY_HELP),
+    Setting(
+        "daemon",
+        "sticky_schedule_to_start_seconds",
+        _STICKY_TIMEOUT,
+        5,
+        _STICKY_TIMEOUT_HELP,
     ),
     Setting("daemon", "drain_timeout_seconds", _DRAIN, 90, _DRAIN_HELP, reloadable=True),
     *_allowlist_settings("daemon"),

@@ -27,6 +27,8 @@ class Answer:
 
     decisions: list[Decision]
     notes: list[dict[str, Any]] = field(default_factory=list)
+    # Decided from the replay state kept since the run's previous task (read only news).
+    held: bool = False
 
 
 class Handler(Protocol):
@@ -53,9 +55,14 @@ class SpecHandler:
             workflow_id = execution.workflow_id
             return Answer(decide(task.events, self.spec, workflow_id, started_event_id=started))
         key = (execution.workflow_id, execution.run_id)
-        return Answer(
-            self.replays.decide(key, task.events, execution.workflow_id, started_event_id=started)
+        # held: the kept state had read up to the run's previous task (this process decided
+        # it), and replaying went on from there.
+        known, continued = self.replays.known(key), self.replays.held
+        decisions = self.replays.decide(
+            key, task.events, execution.workflow_id, started_event_id=started
         )
+        held = self.replays.held > continued and 0 < known == task.previous_started_event_id
+        return Answer(decisions, held=held)
 
     def forget(self, workflow_id: str, run_id: str) -> None:
         if self.replays is not None:

@@ -40,6 +40,7 @@ class Replays:
         self.spec = spec
         self.max_events = max_events
         self._runs: SizedLRU[Replay] = SizedLRU(max_events)  # state, events it has read
+        self.held = 0  # tasks decided from a kept state (read on with only the news)
 
     def __len__(self) -> int:
         return len(self._runs)
@@ -69,10 +70,12 @@ class Replays:
             if entry is not None and _continues(events, entry[1]):
                 state, read = entry
                 state.read(events[read:])
+                held = True
             else:
-                state = replay(events, self.spec)
+                state, held = replay(events, self.spec), False
         except Exception as exc:  # a half-read state is never kept
             return [decider_error(exc)]
+        self.held += held
         self._runs.put(key, state, len(events))
         return decide_from(state, self.spec, workflow_id)
 

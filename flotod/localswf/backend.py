@@ -23,12 +23,13 @@ from moto.swf.models.workflow_type import WorkflowType
 
 from flotod.localswf import activities
 from flotod.localswf import decisions as decisions_module
-from flotod.localswf.events import decode_token, history_page
+from flotod.localswf.events import decode_token, history_page, since_event
 from flotod.localswf.execution import LocalWorkflowExecution, RunActivityTask, RunDecisionTask
 from flotod.localswf.faults import DecisionFaults, Throttle
 from flotod.localswf.queues import TaskLists
 from flotod.localswf.scheduler import Scheduler
 from flotod.localswf.tasks import LocalActivityTask, LocalDecisionTask
+from flotod.localswf.validation import check_task_list_name
 
 DEFAULT_POLL_TIMEOUT = 60.0
 HISTORY_LIMIT = 25_000  # events in one run's history; SWF terminates the run there
@@ -276,8 +277,14 @@ class LocalSWFBackend(SWFBackend):
         maximum_page_size: int | None = None,
         next_page_token: str | None = None,
         reverse_order: bool = False,
+        start_at_previous_started_event: bool = False,
     ) -> dict[str, Any]:
-        """A decision task with its first history page, or the empty answer after the wait."""
+        """A decision task with its first history page, or the empty answer after the wait.
+
+        ``start_at_previous_started_event``: API reference, PollForDecisionTask, "returns the
+        events with eventTimestamp greater than or equal to eventTimestamp of the most recent
+        DecisionTaskStarted event" before this task's own (previousStartedEventId); the whole
+        history when there is none."""
         with self.lock:
             self._get_domain(domain_name)
             if next_page_token:
@@ -299,6 +306,9 @@ class LocalSWFBackend(SWFBackend):
                 dt = found
                 dt.wfe.start_decision(dt, identity)
             wfe = dt.wfe
+            first = 0
+            if start_at_previous_started_event and dt.previous_started_event_id:
+                first = since_event(wfe.history, dt.previous_started_event_id)
             events, token = history_page(
                 wfe.history,
                 dt.history_limit,
@@ -306,6 +316,7 @@ class LocalSWFBackend(SWFBackend):
                 reverse_order,
                 next_page_token,
                 {"task": dt.task_token},
+                first,
             )
             body: dict[str, Any] = {
                 "taskToken": dt.task_token,
@@ -331,11 +342,30 @@ class LocalSWFBackend(SWFBackend):
         task_token: str,
         decisions: list[dict[str, Any]] | None = None,
         execution_context: str | None = None,
+        task_list: str | None = None,
+        schedule_to_start: str | None = None,
     ) -> None:
+        if task_list is not None:
+            check_task_list_name(task_list, "taskList.name")
+        if schedule_to_start is not None and not (
+            schedule_to_start == "NONE" or schedule_to_start.isdigit()
+        ):
+            raise SWFValidationException(
+                f"Invalid taskListScheduleToStartTimeout {schedule_to_start!r}: "
+                "seconds as digits, or NONE"
+            )
+        if schedule_to_start == "NONE":
+            schedule_to_start = None
         with self.lock:
             dt: RunDecisionTask = self._started_task(task_token, LocalDecisionTask)
             decisions_module.respond(
-                self, dt, decisions or [], execution_context, self.decision_faults
+                self,
+                dt,
+                decisions or [],
+                execution_context,
+                self.decision_faults,
+                task_list,
+                schedule_to_start,
             )
 
     def count_pending_decision_tasks(self, domain_name: str, task_list: str) -> int:  # type: ignore[override]

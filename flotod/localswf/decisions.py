@@ -41,13 +41,17 @@ def respond(
     decisions: list[dict[str, Any]],
     execution_context: str | None,
     faults: DecisionFaults | None = None,
+    task_list: str | None = None,
+    schedule_to_start: str | None = None,
 ) -> None:
     """RespondDecisionTaskCompleted for a started task: validated whole before anything is
-    recorded (a refused response changes nothing, as on SWF), then applied in order."""
+    recorded (a refused response changes nothing, as on SWF), then applied in order.
+    ``task_list`` overrides where the run's next decision tasks go (see set_override)."""
     check_closing_last(decisions)
     wfe = dt.wfe
     wfe.validate_decisions(decisions)
     step = Step(runs, wfe, wfe.complete_decision(dt, execution_context), faults)
+    wfe.set_override(task_list, schedule_to_start)
     with wfe.applying():
         # External signals and cancellations only start with this response; their outcome
         # reaches this run afterwards (not at all once one of them closed it).

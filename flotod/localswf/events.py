@@ -100,8 +100,10 @@ def history_page(
     reverse_order: bool,
     next_page_token: str | None,
     token_extra: dict[str, Any] | None = None,
+    first: int = 0,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of the first ``limit`` events, and the token of the next page (or None).
+    """One page of events ``first`` .. ``limit``-1 (list indexes), and the token of the next
+    page (or None).
 
     ``limit`` freezes the history a token refers to, so events appended later never shift
     a page that a client is still walking.
@@ -112,19 +114,30 @@ def history_page(
         payload = decode_token(next_page_token)
         offset = int(payload.get("offset", 0))
         limit = int(payload.get("limit", limit))
+        first = int(payload.get("first", 0))
         reverse_order = bool(payload.get("reverse", reverse_order))
     if reverse_order:
         stop = limit - offset
-        start = max(stop - size, 0)
+        start = max(stop - size, first)
         page = [events[i].to_dict() for i in range(stop - 1, start - 1, -1)]
     else:
-        start = offset
-        stop = min(offset + size, limit)
+        start = first + offset
+        stop = min(start + size, limit)
         page = [events[i].to_dict() for i in range(start, stop)]
     new_offset = offset + len(page)
     token = None
-    if new_offset < limit:
-        body = {"offset": new_offset, "limit": limit, "reverse": reverse_order}
+    if first + new_offset < limit:
+        body = {"offset": new_offset, "limit": limit, "reverse": reverse_order, "first": first}
         body.update(token_extra or {})
         token = encode_token(body)
     return page, token
+
+
+def since_event(events: list[LocalHistoryEvent], event_id: int) -> int:
+    """The index of the first event whose timestamp is not before event ``event_id``'s
+    (events are appended in time order, so the scan walks back only over equal stamps)."""
+    index = event_id - 1
+    stamp = events[index].event_timestamp
+    while index > 0 and events[index - 1].event_timestamp >= stamp:
+        index -= 1
+    return index

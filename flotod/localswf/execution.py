@@ -92,6 +92,10 @@ class LocalWorkflowExecution(WorkflowExecution):
         self.children: dict[str, LocalWorkflowExecution] = {}
         self.timeout_deadline: Deadline | None = None
         self.close_result: dict[str, Any] = {}
+        # RespondDecisionTaskCompleted's taskList override and its schedule-to-start timeout
+        # (None: permanent); both cleared when SWF reverts the override (see set_override).
+        self.override_list: str | None = None
+        self.override_timeout: str | None = None
         # While a response's decisions are applied, the decision task they call for waits
         # until all of them are done: their own events are not "new" to that response.
         self._applying = False
@@ -158,13 +162,16 @@ class LocalWorkflowExecution(WorkflowExecution):
         if self._applying:
             self._schedule_after_apply = True
             return
+        task_list = self.override_list or self.task_list
+        timeout = self.override_timeout if self.override_list else None
         evt = self._add_event(
             "DecisionTaskScheduled",
             start_to_close_timeout=self.task_start_to_close_timeout,
-            task_list=self.task_list,
+            schedule_to_start_timeout=timeout,
+            task_list=task_list,
             task_priority=self.task_priority,
         )
-        self.scheduled_dt = LocalDecisionTask(self, evt.event_id)
+        self.scheduled_dt = LocalDecisionTask(self, evt.event_id, task_list, seconds(timeout))
         self.host.track(self.scheduled_dt)
         self._enqueue_scheduled()
 
@@ -172,10 +179,37 @@ class LocalWorkflowExecution(WorkflowExecution):
         self.schedule_decision_task()
 
     def _enqueue_scheduled(self) -> None:
+        """Hand the scheduled task to its list once no task is started; a task on an override
+        list with a timeout must be started within it (counted from now: before, no decider
+        could have taken it)."""
         dt = self.scheduled_dt
         if dt is not None and self.started_dt is None and not dt.queued:
             dt.queued = True
-            self.host.queue_decision(self.domain.name, self.task_list, dt)
+            self.host.queue_decision(self.domain.name, dt.task_list, dt)
+            if dt.schedule_to_start is not None:
+                dt.deadline = self.host.scheduler.call_later(
+                    dt.schedule_to_start, lambda: self._on_schedule_to_start_timeout(dt)
+                )
+
+    def set_override(self, task_list: str | None, timeout: str | None) -> None:
+        """A response's ``taskList`` (and ``taskListScheduleToStartTimeout``): where this run's
+        future decision tasks go. Without ``taskList`` the current choice stands; naming the
+        run's own list ends the override. A task already scheduled keeps the list its
+        DecisionTaskScheduled event names."""
+        if task_list is None:
+            return
+        if task_list == self.task_list:
+            self.override_list = self.override_timeout = None
+        else:
+            self.override_list, self.override_timeout = task_list, timeout
+
+    def _revert_override(self, dt: RunDecisionTask) -> None:
+        """API reference, RespondDecisionTaskCompleted ``taskListScheduleToStartTimeout``: a
+        task on the override list not started in time, or started and not completed in time,
+        makes SWF "revert the override and schedule a new decision task to the original task
+        list"."""
+        if dt.task_list != self.task_list:
+            self.override_list = self.override_timeout = None
 
     def decision_task_live(self, dt: RunDecisionTask) -> bool:
         return self.open and dt is self.scheduled_dt and self.started_dt is None
@@ -187,6 +221,7 @@ class LocalWorkflowExecution(WorkflowExecution):
         dt.start(evt.event_id, self._previous_started_event_id or 0)
         self._previous_started_event_id = evt.event_id
         dt.history_limit = len(self._events)
+        dt.cancel_deadline()  # its schedule-to-start deadline, if it had one
         self.scheduled_dt, self.started_dt = None, dt
         limit = seconds(dt.start_to_close_timeout)
         if limit is not None:
@@ -239,8 +274,26 @@ class LocalWorkflowExecution(WorkflowExecution):
         )
         dt.timeout_type = "START_TO_CLOSE"
         self._finish_decision(dt, "TIMED_OUT")
+        self._revert_override(dt)
         self.schedule_decision_task()
         self._enqueue_scheduled()
+
+    def _on_schedule_to_start_timeout(self, dt: RunDecisionTask) -> None:
+        if not self.open or dt is not self.scheduled_dt or self.started_dt is not None:
+            return
+        self._add_event(
+            "DecisionTaskTimedOut",
+            scheduled_event_id=dt.scheduled_event_id,
+            started_event_id=0,
+            timeout_type="SCHEDULE_TO_START",
+        )
+        dt.timeout_type = "SCHEDULE_TO_START"
+        dt.state = "TIMED_OUT"
+        dt.deadline = None
+        self.host.forget(dt.task_token)
+        self.scheduled_dt = None
+        self._revert_override(dt)
+        self.schedule_decision_task()
 
     # -- incoming requests ----------------------------------------------------------------
     def signal(

@@ -100,15 +100,21 @@ class LocalSWFResponse(SWFResponse):
                 params.get("maximumPageSize"),
                 params.get("nextPageToken"),
                 bool(params.get("reverseOrder")),
+                bool(params.get("startAtPreviousStartedEvent")),
             )
         )
 
     def respond_decision_task_completed(self) -> str:
-        decisions = self._params.get("decisions") or []
+        params = self._params
+        decisions = params.get("decisions") or []
         if not isinstance(decisions, list) or not all(isinstance(d, dict) for d in decisions):
             raise SWFValidationException("decisions must be a list of decisions")
         self.swf_backend.respond_decision_task_completed(
-            self._token(), decisions, self._params.get("executionContext")
+            self._token(),
+            decisions,
+            params.get("executionContext"),
+            (params.get("taskList") or {}).get("name"),
+            params.get("taskListScheduleToStartTimeout"),
         )
         return "{}"
 

@@ -28,11 +28,23 @@ def seconds(value: Any) -> float | None:
 
 
 class LocalDecisionTask(DecisionTask, Generic[RunT]):
-    """A decision task; ``history_limit`` freezes the history its pages are cut from."""
+    """A decision task; ``history_limit`` freezes the history its pages are cut from.
 
-    def __init__(self, workflow_execution: RunT, scheduled_event_id: int):
+    ``task_list`` is where it waits (the run's list, or the override a response named, as its
+    DecisionTaskScheduled event says); ``schedule_to_start`` is the override's timeout.
+    """
+
+    def __init__(
+        self,
+        workflow_execution: RunT,
+        scheduled_event_id: int,
+        task_list: str = "",
+        schedule_to_start: float | None = None,
+    ):
         super().__init__(workflow_execution, scheduled_event_id)
         self.wfe = workflow_execution
+        self.task_list = task_list or workflow_execution.task_list
+        self.schedule_to_start = schedule_to_start
         self.queued = False
         self.history_limit = 0
         self.deadline: Deadline | None = None

@@ -157,3 +157,27 @@ def check_request(operation: str, params: Any) -> None:
     if errors:
         count = f"{len(errors)} validation error{'s' if len(errors) > 1 else ''} detected"
         raise SWFValidationException(count + ": " + "; ".join(errors))
+
+
+def _forbidden(char: str) -> bool:
+    code = ord(char)
+    return char in ":/|" or code <= 0x1F or 0x7F <= code <= 0x9F
+
+
+def check_task_list_name(name: Any, path: str) -> None:
+    """SWF's rule for a task list's name (API reference, TaskList and PollForDecisionTask):
+    1 to 256 characters, no leading or trailing whitespace, no ``:``, ``/``, ``|`` or control
+    character (U+0000-U+001F, U+007F-U+009F), and not the literal ``arn``."""
+    rule = ""
+    if not isinstance(name, str) or not 1 <= len(name) <= 256:
+        rule = "Member must have length between 1 and 256"
+    elif name != name.strip():
+        rule = "Member must not start or end with whitespace"
+    elif any(_forbidden(char) for char in name):
+        rule = "Member must not contain ':', '/', '|' or a control character"
+    elif name == "arn":
+        rule = "Member must not be the literal string arn"
+    if rule:
+        errors: list[str] = []
+        _fail(errors, name, path, rule)
+        raise SWFValidationException("1 validation error detected: " + errors[0])

@@ -16,7 +16,7 @@ from flotod.config import ServiceConfig
 from flotod.engine.daemon_requests import DAEMON_TYPE
 from flotod.engine.handlers import DaemonHandler
 from flotod.errors import AlreadyExistsError
-from flotod.services.decisions import DecisionPoller, DecisionSource
+from flotod.services.decisions import DecisionPoller, DecisionSource, sticky_list
 from flotod.services.process import ServiceProcess
 from flotod.services.registration import DAEMON_EXECUTION_TIMEOUT
 from flotod.services.serve import serve
@@ -74,6 +74,8 @@ def daemon_poller(proc: ServiceProcess) -> DecisionPoller:
             ),
             label=f" for {cfg.workflow_id}",
             before_poll=workflow.ensure,
+            sticky_list=sticky_list(cfg.task_list, proc) if cfg.sticky else None,
+            sticky_timeout=cfg.sticky_schedule_to_start_seconds,
         )
 
     # The daemon's run grows to continue_after_events events, one signal at a time: held, each

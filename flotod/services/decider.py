@@ -6,7 +6,7 @@ import structlog
 
 from flotod.config import ServiceConfig
 from flotod.engine.handlers import DynamicHandler, Handler, SpecHandler
-from flotod.services.decisions import DecisionPoller, DecisionSource
+from flotod.services.decisions import DecisionPoller, DecisionSource, sticky_list
 from flotod.services.process import ServiceProcess
 from flotod.services.serve import serve
 from flotod.specs import DeciderSpec
@@ -41,11 +41,14 @@ def decider_poller(proc: ServiceProcess) -> DecisionPoller:
                 log.info("decider.terminating", reason="terminate_decider_after_completion")
                 proc.lifecycle.request_stop()
 
+        decider = config.decider
         return DecisionSource(
-            task_list=config.decider.task_list,
+            task_list=decider.task_list,
             handler=decider_handler(config),
             label="",
             after_close=after_close,
+            sticky_list=sticky_list(decider.task_list, proc) if decider.sticky else None,
+            sticky_timeout=decider.sticky_schedule_to_start_seconds,
         )
 
     return DecisionPoller(proc, source, proc.config.decider.history_cache_events)

@@ -5,6 +5,16 @@ different handlers.
 Each task is decided and answered whole before its lane polls again, so a stop never drops a
 task in hand. A reload swaps the handler at once: a task a poll brings after SIGHUP is decided
 with the new config even if the poll began before it.
+
+Sticky (``sticky = true``): a second lane polls a list of this process's own, and every answer
+names that list for the run's next decision tasks (SWF's task list override), so they come
+back here and find the run's events and replay state held. If this process does not start
+such a task within ``sticky_schedule_to_start_seconds``, SWF times it out and hands the run back
+to the shared list. Each lane holds its own long poll, so neither list waits on the other;
+the two lanes share the history cache (locked) and the handler (called under one lock: a
+decision is CPU work, which the GIL serializes anyway). During a stop, answers name the shared
+list: a run decided then goes back at once; a run held but not in hand comes back after the
+timeout.
 """
 
 from __future__ import annotations
@@ -12,6 +22,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import structlog
 from structlog.contextvars import bound_contextvars
@@ -30,6 +41,7 @@ from flotod.services.lanes import Lane
 from flotod.services.process import ServiceProcess
 from flotod.swf import DecisionTask, RetryPolicy
 from flotod.swf.histories import HistoryCache
+from flotod.swf.names import sticky_task_list
 
 log = structlog.get_logger("flotod.decisions")
 
@@ -61,6 +73,26 @@ class DecisionSource:
     # continued it as new, whose next run still needs deciding
     # (terminate_decider_after_completion).
     after_close: Callable[[], None] | None = None
+    # This process's own list (sticky deciders) and how long a task may wait there.
+    sticky_list: str | None = None
+    sticky_timeout: int = 5
+
+
+class Serialized:
+    """A handler shared by the poller's lanes: one task at a time, since the replay states it
+    keeps belong to one thread."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self._lock = threading.Lock()
+
+    def __call__(self, task: DecisionTask) -> Answer:
+        with self._lock:
+            return self.handler(task)
+
+    def forget(self, workflow_id: str, run_id: str) -> None:
+        with self._lock:
+            self.handler.forget(workflow_id, run_id)
 
 
 class DecisionPoller:
@@ -73,29 +105,56 @@ class DecisionPoller:
         history_events: int,
     ) -> None:
         self._source_of = source
-        self.source = source(proc.config)
+        self.source = self._serialized(source(proc.config))
         self.history = HistoryCache(history_events) if history_events else None
         self.counts_ = Counts()
         self._lock = threading.Lock()
         self._proc = proc
+        self._stopping = False
+        # The sticky list is fixed at start: a reload that turns sticky off keeps polling it
+        # (answers then name the shared list), so no run is left waiting on a list nobody polls.
+        self.sticky_list = self.source.sticky_list
+        # How long the latest task from the sticky list waited there (see route()).
+        self.sticky_wait = 0.0
         self.lane: Lane[DecisionTask] | None = None
+        self.sticky_lane: Lane[DecisionTask] | None = None
+
+    @staticmethod
+    def _serialized(source: DecisionSource) -> DecisionSource:
+        source.handler = Serialized(source.handler)
+        return source
+
+    def _lanes(self) -> list[Lane[DecisionTask]]:
+        return [lane for lane in (self.lane, self.sticky_lane) if lane is not None]
 
     # -- Poller --------------------------------------------------------------------------------
     def start(self, proc: ServiceProcess) -> None:  # noqa: ARG002 (Poller protocol)
+        def crashed(exc: BaseException) -> None:
+            log.error("decision.lane_crashed", error=repr(exc), exc_info=exc)
+
         self.lane = Lane(
             "flotod-poll",
-            self._poll,
-            self._handle,
-            failed=self._failed,
-            crashed=lambda exc: log.error("decision.lane_crashed", error=repr(exc), exc_info=exc),
+            lambda: self._poll(sticky=False),
+            lambda task: self._handle(task, sticky=False),
+            failed=lambda exc, delay: self._failed(exc, delay, sticky=False),
+            crashed=crashed,
         )
-        self.lane.start()
+        if self.sticky_list is not None:
+            self.sticky_lane = Lane(
+                "flotod-sticky",
+                lambda: self._poll(sticky=True),
+                lambda task: self._handle(task, sticky=True),
+                failed=lambda exc, delay: self._failed(exc, delay, sticky=True),
+                crashed=crashed,
+            )
+        for lane in self._lanes():
+            lane.start()
 
     def check(self, proc: ServiceProcess) -> bool:  # noqa: ARG002 (Poller protocol)
-        return self.lane is None or self.lane.alive()
+        return all(lane.alive() for lane in self._lanes())
 
     def reconfigure(self, config: ServiceConfig) -> None:
-        self.source = self._source_of(config)
+        self.source = self._serialized(self._source_of(config))
 
     def status(self) -> str:
         c = self.counts_
@@ -105,36 +164,58 @@ class DecisionPoller:
         )
 
     def stop(self, quick: bool) -> None:  # noqa: ARG002 (decisions are never cut short)
-        if self.lane is not None:
-            self.lane.stop()
+        self._stopping = True
+        for lane in self._lanes():
+            lane.stop()
 
     def in_hand(self) -> int:
-        return 1 if self.lane is not None and self.lane.handling else 0
+        return sum(1 for lane in self._lanes() if lane.handling)
 
     def counts(self) -> dict[str, int]:
         return self.counts_.as_dict()
 
-    # -- the lane's work -----------------------------------------------------------------------
-    def _poll(self) -> DecisionTask | None:
+    # -- the lanes' work -----------------------------------------------------------------------
+    def _poll(self, sticky: bool) -> DecisionTask | None:
         source = self.source
-        if source.before_poll is not None:
+        if source.before_poll is not None and not sticky:
             source.before_poll()
+        task_list = self.sticky_list if sticky and self.sticky_list else source.task_list
         task = self._proc.swf.poll_for_decision_task(
-            self._proc.config.swf.domain, source.task_list, history=self.history
+            self._proc.config.swf.domain,
+            task_list,
+            history=self.history,
+            since_previous=sticky,
         )
         self._proc.backoff.reset()
         return task
 
-    def _failed(self, exc: SwfError, delay: float) -> None:
+    def _failed(self, exc: SwfError, delay: float, sticky: bool) -> None:
         with self._lock:
             self.counts_.errors += 1
         self._proc.report_failure(
-            "decision.poll_failed", exc, delay, task_list=self.source.task_list
+            "decision.poll_failed", exc, delay, task_list=self.source.task_list, sticky=sticky
         )
 
-    def _handle(self, task: DecisionTask) -> None:
+    def route(self, source: DecisionSource) -> Route | None:
+        """Where the run's next decision tasks go: here while sticky and running; the shared
+        list during a stop, once sticky is off (if the run was routed here before), and while
+        this process is the bottleneck: when tasks on its own list wait more than half the
+        schedule-to-start timeout, more would time out there, so runs go back to the list
+        every decider serves until the wait is short again."""
+        busy = self.sticky_wait > source.sticky_timeout / 2
+        if source.sticky_list and self.sticky_list and not self._stopping and not busy:
+            return Route(self.sticky_list, source.sticky_timeout)
+        if self.sticky_list is not None:
+            return Route(source.task_list, None)
+        return None
+
+    def _handle(self, task: DecisionTask, sticky: bool) -> None:
         source = self.source  # one config for the whole task, even if a reload comes meanwhile
-        decisions = handle_decision_task(self._proc, task, source.handler, source.task_list)
+        if sticky:
+            self.sticky_wait = queued_seconds(task)
+        decisions = handle_decision_task(
+            self._proc, task, source.handler, source.task_list, lambda: self.route(source), sticky
+        )
         with self._lock:
             if decisions is None:
                 self.counts_.errors += 1
@@ -153,6 +234,34 @@ class DecisionPoller:
                 self.counts_.closed += 1
             if source.after_close is not None and ends_workflow(decisions):
                 source.after_close()
+
+
+def _seconds(event: dict[str, object]) -> float:
+    stamp = event.get("eventTimestamp")
+    if isinstance(stamp, datetime):
+        return stamp.timestamp()
+    return float(stamp) if isinstance(stamp, int | float | str) else 0.0
+
+
+def queued_seconds(task: DecisionTask) -> float:
+    """How long the task waited on its list before a decider took it: from its
+    DecisionTaskScheduled to its DecisionTaskStarted, both stamped by SWF (0 if unknown)."""
+    events = task.events
+    if not events or events[-1].get("eventType") != "DecisionTaskStarted":
+        return 0.0
+    started = events[-1]
+    scheduled_id = int(
+        started.get("decisionTaskStartedEventAttributes", {}).get("scheduledEventId", 0)
+    )
+    if not 0 < scheduled_id <= len(events):
+        return 0.0
+    return max(0.0, _seconds(started) - _seconds(events[scheduled_id - 1]))
+
+
+def sticky_list(task_list: str, proc: ServiceProcess) -> str:
+    """This process's own decision task list: named after the shared one and the identity it
+    polls with (flotod.swf.names)."""
+    return sticky_task_list(task_list, proc.swf.identity)
 
 
 def forget_if_closed(
@@ -177,17 +286,32 @@ def decision_types(decisions: list[Decision]) -> list[str]:
     return [str(x.get("decisionType")) for x in decisions]
 
 
+@dataclass(frozen=True)
+class Route:
+    """The task list override an answer names: ``timeout`` None makes it permanent."""
+
+    task_list: str
+    timeout: int | None
+
+
 def respond(
-    proc: ServiceProcess, task: DecisionTask, decisions: list[Decision]
+    proc: ServiceProcess, task: DecisionTask, decisions: list[Decision], route: Route | None = None
 ) -> list[Decision] | None:
     """Send the decisions; the decisions SWF took, or None (logged, never raised).
 
     Decisions SWF refuses as invalid (ValidationException: a value over one of its limits)
     would be refused again at every decision task timeout until the run reaches 25,000 events,
     so the task is answered instead with a failure of the run carrying SWF's message.
+    ``route``: where the run's next decision tasks go (sticky deciders).
     """
     try:
-        proc.swf.respond_decision_task_completed(task.task_token, decisions, retry=RESPOND_RETRY)
+        proc.swf.respond_decision_task_completed(
+            task.task_token,
+            decisions,
+            retry=RESPOND_RETRY,
+            task_list=route.task_list if route else None,
+            schedule_to_start=route.timeout if route else None,
+        )
     except UnknownResourceError as exc:
         log.warning("decision.too_late", error=str(exc), note="the task timed out meanwhile")
         return None
@@ -213,10 +337,17 @@ def _send_once(proc: ServiceProcess, task: DecisionTask, decisions: list[Decisio
 
 
 def handle_decision_task(
-    proc: ServiceProcess, task: DecisionTask, handler: Handler, task_list: str
+    proc: ServiceProcess,
+    task: DecisionTask,
+    handler: Handler,
+    task_list: str,
+    route: Callable[[], Route | None] = lambda: None,
+    sticky: bool = False,
 ) -> list[Decision] | None:
     """Decide and respond for one task with its ids bound to every record; never raises.
 
+    ``route`` is asked just before answering (a stop that began while deciding counts);
+    ``sticky``: the task came from this process's own list (logged).
     Returns the decisions sent, or None when none were (the handler crashed: a bug, logged
     with its traceback; SWF times the task out and hands it out again).
     """
@@ -238,12 +369,16 @@ def handle_decision_task(
             fields = dict(note)
             event = str(fields.pop("event"))
             getattr(log, str(fields.pop("level", "info")))(event, **fields)
-        sent = respond(proc, task, answer.decisions)
+        routed = route()
+        sent = respond(proc, task, answer.decisions, routed)
         decisions = answer.decisions if sent is None else sent
         log.info(
             "decision.completed" if sent is not None else "decision.not_sent",
             workflow_type=f"{task.workflow_type.get('name')}:{task.workflow_type.get('version')}",
             events=len(task.events),
+            sticky=sticky,
+            held=answer.held,
+            next_task_list=routed.task_list if routed else None,
             decisions=decision_types(decisions),
             closing=closes_workflow(decisions),
             closing_reason=closing_reason(decisions),

@@ -260,17 +260,23 @@ class SwfClient(SwfApi):
         *,
         page_size: int | None = None,
         history: HistoryCache | None = None,
+        since_previous: bool = False,
     ) -> DecisionTask | None:
         """One decision task with its whole history, or None for an empty poll.
 
         With ``history`` the poll asks for the newest events first, in pages sized by the
         cache, and fetches only what the cache does not hold (see flotod.swf.histories).
+        ``since_previous`` (with ``history``), for a list whose tasks follow one this process
+        answered: ask SWF only for the events since the previous DecisionTaskStarted
+        (startAtPreviousStartedEvent) and join them to the cache.
         """
         params: dict[str, Any] = {
             "domain": domain,
             "taskList": {"name": task_list},
             "identity": self.identity,
         }
+        if history is not None and since_previous:
+            return self._poll_since_previous(domain, history, params)
         if history is not None:
             params["reverseOrder"] = True
             params["maximumPageSize"] = history.page_size()
@@ -291,6 +297,44 @@ class SwfClient(SwfApi):
                 token = page.get("nextPageToken")
             if history is not None:
                 history.put(execution.workflow_id, execution.run_id, events)
+        return DecisionTask(
+            task_token=first["taskToken"],
+            workflow_execution=execution,
+            workflow_type=dict(first["workflowType"]),
+            events=events,
+            started_event_id=int(first.get("startedEventId", 0)),
+            previous_started_event_id=int(first.get("previousStartedEventId") or 0),
+        )
+
+    def _poll_since_previous(
+        self, domain: str, history: HistoryCache, params: dict[str, Any]
+    ) -> DecisionTask | None:
+        """The poll of ``since_previous``: the events since the previous task's start, oldest
+        first, in as many pages as they fill; whatever the cache lacks besides (it forgot the
+        run, or another decider took a task meanwhile) comes from the run's history."""
+        params = {
+            **params,
+            "startAtPreviousStartedEvent": True,
+            "maximumPageSize": MAX_HISTORY_PAGE,
+        }
+        first = self.call("poll_for_decision_task", poll=True, **params)
+        if not first.get("taskToken"):
+            return None
+        execution = WorkflowExecution.from_api(first["workflowExecution"])
+        events = list(first.get("events", []))
+        token = first.get("nextPageToken")
+        while token:
+            page = self.call("poll_for_decision_task", poll=True, nextPageToken=token, **params)
+            events.extend(page.get("events", []))
+            token = page.get("nextPageToken")
+        wid, rid = execution.workflow_id, execution.run_id
+        try:
+            events = history.join(wid, rid, events[::-1])
+        except HistoryMismatch:
+            history.drop(wid, rid)
+            newest = int(events[-1]["eventId"]) if events else int(first.get("startedEventId", 0))
+            events = self._events_before(domain, execution, newest + 1)
+            history.put(wid, rid, events)
         return DecisionTask(
             task_token=first["taskToken"],
             workflow_execution=execution,
@@ -381,11 +425,21 @@ class SwfClient(SwfApi):
         decisions: list[dict[str, Any]],
         execution_context: str | None = None,
         retry: RetryPolicy | None = None,
+        task_list: str | None = None,
+        schedule_to_start: int | None = None,
     ) -> None:
-        """Answer a decision task; ``retry`` overrides the client's policy for this call."""
+        """Answer a decision task; ``retry`` overrides the client's policy for this call.
+
+        ``task_list`` routes the run's next decision tasks to that list (SWF's override),
+        back to the run's own list after ``schedule_to_start`` seconds if none starts there.
+        """
         params: dict[str, Any] = {"taskToken": token, "decisions": decisions}
         if execution_context is not None:
             params["executionContext"] = clip(execution_context, MAX_DATA)
+        if task_list is not None:
+            params["taskList"] = {"name": task_list}
+            if schedule_to_start is not None:
+                params["taskListScheduleToStartTimeout"] = str(schedule_to_start)
         self.call("respond_decision_task_completed", retry=retry, **params)
 
     def respond_activity_task_completed(

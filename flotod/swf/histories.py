@@ -11,12 +11,13 @@ fetch, and never under 100, because one more call costs as much as a few hundred
 history shorter than the page comes whole, as without the cache). With one decider per task
 list nearly every task finds its run here and needs only its new events; with many deciders
 sharing a task list, a run's tasks land on different hosts, most polls miss, and the page
-grows to about a whole history, which is what polling without the cache costs. One instance
-belongs to one polling thread; it does no locking.
+grows to about a whole history, which is what polling without the cache costs. The lanes of
+one poller (the shared list and the sticky one) share an instance: every method takes its lock.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -47,6 +48,7 @@ class HistoryCache:
         self.max_events = max_events
         self._runs: SizedLRU[list[Event]] = SizedLRU(max_events)
         self._needed = MIN_PAGE / 2  # running estimate of the events a poll must fetch
+        self._lock = threading.RLock()
         self.hits = 0
         self.misses = 0
 
@@ -60,12 +62,14 @@ class HistoryCache:
 
     def page_size(self) -> int:
         """The maximumPageSize for the next poll: about twice what recent polls needed."""
-        return max(MIN_PAGE, min(MAX_PAGE, round(2 * self._needed)))
+        with self._lock:
+            return max(MIN_PAGE, min(MAX_PAGE, round(2 * self._needed)))
 
     def known(self, workflow_id: str, run_id: str) -> int:
         """How many events of the run are held: they are events 1..known."""
-        held = self._runs.get((workflow_id, run_id))
-        return held[1] if held else 0
+        with self._lock:
+            held = self._runs.get((workflow_id, run_id))
+            return held[1] if held else 0
 
     def join(self, workflow_id: str, run_id: str, newest_first: Sequence[Event]) -> list[Event]:
         """The whole history: the held events, then ``newest_first`` (pages as SWF sent them).
@@ -74,33 +78,36 @@ class HistoryCache:
         The result replaces what was held for the run and is what a caller may read; the lists
         it returns are never changed afterwards. Raises HistoryMismatch if they do not join.
         """
-        entry = self._runs.get((workflow_id, run_id))
-        held = entry[0] if entry else []
-        if not newest_first:
-            raise HistoryMismatch("a decision task without events")
-        oldest = int(newest_first[-1]["eventId"])
-        if oldest > len(held) + 1:
-            raise HistoryMismatch(
-                f"pages reach back to event {oldest}, but only events 1-{len(held)} are held"
-            )
-        joined = held[: oldest - 1]
-        joined.extend(reversed(newest_first))
-        if int(joined[0]["eventId"]) != 1 or int(joined[-1]["eventId"]) != len(joined):
-            raise HistoryMismatch(
-                f"events {joined[0]['eventId']}-{joined[-1]['eventId']} are not one history "
-                f"of {len(joined)} events"
-            )
-        self._observe(len(joined) - len(held), hit=bool(held))
-        self.put(workflow_id, run_id, joined)
-        return joined
+        with self._lock:
+            entry = self._runs.get((workflow_id, run_id))
+            held = entry[0] if entry else []
+            if not newest_first:
+                raise HistoryMismatch("a decision task without events")
+            oldest = int(newest_first[-1]["eventId"])
+            if oldest > len(held) + 1:
+                raise HistoryMismatch(
+                    f"pages reach back to event {oldest}, but only events 1-{len(held)} are held"
+                )
+            joined = held[: oldest - 1]
+            joined.extend(reversed(newest_first))
+            if int(joined[0]["eventId"]) != 1 or int(joined[-1]["eventId"]) != len(joined):
+                raise HistoryMismatch(
+                    f"events {joined[0]['eventId']}-{joined[-1]['eventId']} are not one history "
+                    f"of {len(joined)} events"
+                )
+            self._observe(len(joined) - len(held), hit=bool(held))
+            self.put(workflow_id, run_id, joined)
+            return joined
 
     def put(self, workflow_id: str, run_id: str, events: list[Event]) -> None:
         """Hold ``events`` (a whole history, from event 1) as the run's latest."""
-        self._runs.put((workflow_id, run_id), events, len(events))
+        with self._lock:
+            self._runs.put((workflow_id, run_id), events, len(events))
 
     def drop(self, workflow_id: str, run_id: str) -> None:
         """Forget a run: it closed, or SWF no longer takes decisions for it from here."""
-        self._runs.pop((workflow_id, run_id))
+        with self._lock:
+            self._runs.pop((workflow_id, run_id))
 
     def _observe(self, needed: int, *, hit: bool) -> None:
         """Count the poll; ``needed`` is how many of its events were not held before."""

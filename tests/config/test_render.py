@@ -32,6 +32,8 @@ def test_print_config_is_loadable_toml_with_secrets_masked(write: Write, confdir
         "continue_after_events": 5000,
         "child_execution_timeout_seconds": 604800,
         "decision_timeout_seconds": 10,
+        "sticky": True,
+        "sticky_schedule_to_start_seconds": 5,
         "drain_timeout_seconds": 90,
         "allowed_activity_types": [],
         "allowed_task_lists": [],

@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from flotod.engine import Replays, decide
+from flotod.engine.handlers import SpecHandler
 from flotod.specs import ActivityTask
+from flotod.swf.types import DecisionTask, WorkflowExecution
 from tests.engine.conftest import Recorder, kinds, make_spec
 from tests.engine.swfsim import SwfSim
 
@@ -94,3 +96,30 @@ def test_a_long_run_costs_its_new_events_only() -> None:
         for activity_id in list(sim.open_activities)[:7]:  # a few complete per task
             sim.complete_activity(activity_id, worker(activity_id, "T", "1", {}))
     assert sim.closed == "WorkflowExecutionCompleted"
+
+
+def _task(events: list[dict[str, Any]], previous: int) -> DecisionTask:
+    return DecisionTask(
+        task_token="t",
+        workflow_execution=WorkflowExecution("w", "r"),
+        workflow_type={"name": "wf", "version": "1"},
+        events=events,
+        started_event_id=len(events),
+        previous_started_event_id=previous,
+    )
+
+
+def test_held_means_the_kept_state_had_read_up_to_the_previous_task() -> None:
+    handler = SpecHandler(SPEC, max_events=1000)
+    sim = SwfSim()
+    first = sim.decision_task()
+    assert not handler(_task(first, 0)).held  # nothing kept yet
+    sim.respond(decide(first, SPEC))
+    sim.complete_activity("A", '"a"')
+    second = sim.decision_task()
+    assert handler(_task(second, len(first))).held
+    # Another decider took a task in between: the kept state is valid but not current.
+    sim.respond(decide(second, SPEC))
+    sim.complete_activity("B", '"b"')
+    third = sim.decision_task()
+    assert not handler(_task(third, len(second) + 3)).held

@@ -44,12 +44,25 @@ def test_a_thousand_workflows_each_right_once(make_site: MakeSite) -> None:
 
     found = outcomes(site, runs)
     check_dag_results(found, inputs)
+    reverted = 0
     for wid, out in found.items():
         assert out.scheduled() == dict.fromkeys(DAG_IDS, 1), (wid, out.scheduled())
         assert out.kinds.count("ActivityTaskCompleted") == 5, (wid, out.kinds)
+        # A sticky task not started in time on its decider's own list (SCHEDULE_TO_START) is
+        # SWF handing the run back to the shared list, not a lost task; nothing else timed out.
+        sticky_reverts = [
+            e
+            for e in out.events
+            if e["eventType"] == "DecisionTaskTimedOut"
+            and e["decisionTaskTimedOutEventAttributes"]["timeoutType"] == "SCHEDULE_TO_START"
+        ]
+        reverted += bool(sticky_reverts)
         # no decision task lost or refused: none timed out, none failed, none unhandled
-        assert not [k for k in out.kinds if k.endswith(("Failed", "TimedOut"))], (wid, out.kinds)
+        lost = [k for k in out.kinds if k.endswith(("Failed", "TimedOut"))]
+        assert len(lost) == len(sticky_reverts), (wid, out.kinds)
         assert out.kinds.count("DecisionTaskCompleted") == out.kinds.count("DecisionTaskStarted")
+    print(f"{reverted} runs had a sticky task handed back to the shared list")
+    assert reverted <= WORKFLOWS // 10
     ledger = site.ledger_counts()
     assert set(ledger) == {(wid, task) for wid in ids for task in DAG_IDS}
     assert collections.Counter(ledger.values()) == {1: WORKFLOWS * 5}  # no activity ran twice
