@@ -74,6 +74,7 @@ class DeciderConfig:
     drain_timeout_seconds: int = declared("decider", "drain_timeout_seconds")
     python_path: tuple[str, ...] = declared("decider", "python_path")
     virtualenv: str = declared("decider", "virtualenv")
+    metrics_listen: str = declared("decider", "metrics_listen")
     # The loaded workflow logic; None for a dynamic decider.
     spec: DeciderSpec | None = field(default=None, compare=True, repr=False)
 
@@ -89,6 +90,7 @@ class WorkerConfig:
     drain_timeout_seconds: int = declared("worker", "drain_timeout_seconds")
     python_path: tuple[str, ...] = declared("worker", "python_path")
     virtualenv: str = declared("worker", "virtualenv")
+    metrics_listen: str = declared("worker", "metrics_listen")
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class DaemonConfig:
     child_execution_timeout_seconds: int = declared("daemon", "child_execution_timeout_seconds")
     decision_timeout_seconds: int = declared("daemon", "decision_timeout_seconds")
     drain_timeout_seconds: int = declared("daemon", "drain_timeout_seconds")
+    metrics_listen: str = declared("daemon", "metrics_listen")
 
 
 ProcessConfig = DeciderConfig | WorkerConfig | DaemonConfig
@@ -141,6 +144,10 @@ class ServiceConfig:
     @property
     def drain_timeout_seconds(self) -> int:
         return self.process.drain_timeout_seconds
+
+    @property
+    def metrics_listen(self) -> str:
+        return self.process.metrics_listen
 
     @property
     def table(self) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
+from flotod.config.listen import LISTEN_HELP, parse_listen
 from flotod.swf.limits import DECISION_TASK_TIMEOUT
 
 Kind = Literal["decider", "worker", "daemon"]
@@ -151,7 +152,25 @@ class TextList:
         return tuple(value)
 
 
-ValueType = Text | Integer | Boolean | TextList
+@dataclass(frozen=True)
+class Listen:
+    """An address to listen on, "HOST:PORT", or "" for off."""
+
+    def describe(self) -> str:
+        return LISTEN_HELP
+
+    def convert(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise Invalid(self.describe())
+        if value:
+            try:
+                parse_listen(value)
+            except ValueError:
+                raise Invalid(self.describe()) from None
+        return value
+
+
+ValueType = Text | Integer | Boolean | TextList | Listen
 
 REQUIRED: Any = object()
 """Default marker for a setting that has no default and must be written in the file."""
@@ -234,6 +253,12 @@ def _code_settings(kind: Kind) -> tuple[Setting, ...]:
             _VIRTUALENV_HELP,
         ),
     )
+
+_METRICS_HELP = (
+    'Where this instance serves /metrics for Prometheus, e.g. "127.0.0.1:9464"; "" serves '
+    "none. A key of each instance table, since every process needs a port of its own. Not "
+    "reloadable: a change applies at the next restart."
+)
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -363,6 +388,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("decider", "drain_timeout_seconds", _DRAIN, 90, _DRAIN_HELP, reloadable=True),
     *_code_settings("decider"),
+    Setting("decider", "metrics_listen", Listen(), "", _METRICS_HELP),
     # [worker.NAME]
     Setting("worker", "task_list", Text(allow_empty=False), REQUIRED, "Activity task list."),
     Setting(
@@ -405,6 +431,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("worker", "drain_timeout_seconds", _DRAIN, 300, _DRAIN_HELP, reloadable=True),
     *_code_settings("worker"),
+    Setting("worker", "metrics_listen", Listen(), "", _METRICS_HELP),
     # [daemon.NAME]
     Setting(
         "daemon",
@@ -453,6 +480,7 @@ SETTINGS: tuple[Setting, ...] = (
         _DECISION_TIMEOUT_HELP,
     ),
     Setting("daemon", "drain_timeout_seconds", _DRAIN, 90, _DRAIN_HELP, reloadable=True),
+    Setting("daemon", "metrics_listen", Listen(), "", _METRICS_HELP),
 )
 
 
