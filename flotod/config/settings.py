@@ -254,6 +254,7 @@ def _code_settings(kind: Kind) -> tuple[Setting, ...]:
         ),
     )
 
+
 _METRICS_HELP = (
     'Where this instance serves /metrics for Prometheus, e.g. "127.0.0.1:9464"; "" serves '
     "none. A key of each instance table, since every process needs a port of its own. Not "

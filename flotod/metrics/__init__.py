@@ -1,6 +1,10 @@
-"""Prometheus metrics of a service process (``metrics_listen``)."""
+"""Prometheus metrics of a service process (``metrics_listen``).
+
+Only the sink interface is imported here, so that the SWF client and the worker can hold one
+without importing the config or prometheus_client; :func:`flotod.metrics.opening.open_metrics`
+builds a service's.
+"""
 
 from flotod.metrics.base import NO_METRICS, Metrics
-from flotod.metrics.opening import open_metrics
 
-__all__ = ["NO_METRICS", "Metrics", "open_metrics"]
+__all__ = ["NO_METRICS", "Metrics"]

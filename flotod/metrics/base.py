@@ -22,9 +22,10 @@ if TYPE_CHECKING:
     from flotod.worker.running import RunningTask
 
 PollKind = Literal["decision", "activity"]
-# The log events of flotod.services.decisions, as outcomes: decisions sent, refused by SWF
-# (or too late), or a handler that raised.
-DecisionOutcome = Literal["completed", "not_sent", "crashed"]
+# The log events of flotod.services.decisions, as outcomes: decisions sent; refused as
+# invalid and answered with the run's failure instead; not sent (too late, SWF failing); the
+# history incomplete (not answered); a handler that raised.
+DecisionOutcome = Literal["completed", "rejected", "not_sent", "history_incomplete", "crashed"]
 
 
 class Metrics:

@@ -27,8 +27,8 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from flotod import __version__
+from flotod.engine.daemon import STATE_NOTE
 from flotod.metrics.base import DecisionOutcome, Metrics, PollKind
-from flotod.services.daemon_logic import STATE_NOTE
 
 if TYPE_CHECKING:
     from flotod.metrics.server import MetricsServer
@@ -68,8 +68,10 @@ class PrometheusMetrics(Metrics):
         )
         self.decisions = Counter(
             "flotod_decision_tasks",
-            "Decision tasks handled: completed (decisions sent), not_sent (SWF refused them "
-            "or the task had timed out), crashed (the decider raised).",
+            "Decision tasks handled: completed (decisions sent), rejected (SWF refused them as "
+            "invalid; the run was failed instead), not_sent (the task had timed out, or SWF "
+            "kept failing), history_incomplete (left to time out and be read whole), crashed "
+            "(the decider raised).",
             ["task_list", "outcome"],
             registry=reg,
         )

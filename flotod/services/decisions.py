@@ -10,6 +10,7 @@ with the new config even if the poll began before it.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from flotod.config import ServiceConfig
 from flotod.engine import Decision, closes_workflow, closing_reason, decision_rejected
 from flotod.engine.handlers import Answer, Handler
 from flotod.errors import IncompleteHistoryError, SwfError, UnknownResourceError, ValidationError
+from flotod.metrics.base import DecisionOutcome
 from flotod.services.lanes import Lane
 from flotod.services.process import ServiceProcess
 from flotod.swf import DecisionTask, RetryPolicy
@@ -74,6 +76,7 @@ class DecisionPoller:
 
     # -- Poller --------------------------------------------------------------------------------
     def start(self, proc: ServiceProcess) -> None:
+        proc.metrics.watch_history(self.history)
         self.lane = Lane(
             "flotod-poll",
             self._poll,
@@ -213,6 +216,7 @@ def handle_decision_task(
     with its traceback; SWF times the task out and hands it out again).
     """
     execution = task.workflow_execution
+    received = time.monotonic()
     with bound_contextvars(
         workflow_id=execution.workflow_id, run_id=execution.run_id, task_list=task_list
     ):
@@ -222,16 +226,23 @@ def handle_decision_task(
             # Not answered: SWF hands the task out again after its timeout, and the history
             # is then read whole (what was kept for the run is dropped by the caller).
             log.warning("decision.history_incomplete", error=str(exc), events=len(task.events))
+            proc.metrics.decision_done(task_list, "history_incomplete", time.monotonic() - received)
             return None
         except Exception:
             log.exception("decision.crashed", events=len(task.events))
+            proc.metrics.decision_done(task_list, "crashed", time.monotonic() - received)
             return None
         for note in answer.notes:
             fields = dict(note)
             event = str(fields.pop("event"))
             getattr(log, str(fields.pop("level", "info")))(event, **fields)
+        proc.metrics.daemon_notes(answer.notes)
         sent = respond(proc, task, answer.decisions)
         decisions = answer.decisions if sent is None else sent
+        outcome: DecisionOutcome = (
+            "not_sent" if sent is None else "completed" if sent is answer.decisions else "rejected"
+        )
+        proc.metrics.decision_done(task_list, outcome, time.monotonic() - received)
         log.info(
             "decision.completed" if sent is not None else "decision.not_sent",
             workflow_type=f"{task.workflow_type.get('name')}:{task.workflow_type.get('version')}",
