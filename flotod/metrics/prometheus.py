@@ -21,7 +21,6 @@ from prometheus_client import (
     Gauge,
     Histogram,
     Info,
-    ProcessCollector,
     generate_latest,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -29,6 +28,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from flotod import __version__
 from flotod.engine.daemon import STATE_NOTE
 from flotod.metrics.base import DecisionOutcome, Metrics, PollKind
+from flotod.metrics.process import SandboxedProcessCollector
 
 if TYPE_CHECKING:
     from flotod.metrics.server import MetricsServer
@@ -45,11 +45,11 @@ UNREGISTERED = "unregistered"  # the activity label of a type this worker does n
 class PrometheusMetrics(Metrics):
     """The metrics of one service process; ``kind`` decides which families exist."""
 
-    def __init__(self, kind: str, instance: str) -> None:
+    def __init__(self, kind: str, instance: str, proc: str = "/proc") -> None:
         self.registry = CollectorRegistry()
         self.server: MetricsServer | None = None
         reg = self.registry
-        ProcessCollector(registry=reg)
+        SandboxedProcessCollector(proc=proc, registry=reg)
         Info("flotod_service", "The service this process runs.", registry=reg).info(
             {"kind": kind, "instance": instance, "version": __version__}
         )

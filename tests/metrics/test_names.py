@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -178,3 +180,13 @@ def test_server_serves_metrics_only(free_port: int) -> None:
         assert info.value.code == 404
     finally:
         server.close()
+
+
+def test_process_metrics_without_proc_stat(tmp_path: Path) -> None:
+    """The units' ProcSubset=pid hides /proc/stat; the process metrics must not vanish."""
+    (tmp_path / "self").symlink_to("/proc/self")  # a /proc with this process and no stat
+    metrics = PrometheusMetrics("worker", "main", proc=str(tmp_path))
+    found = samples(metrics, "process_start_time_seconds")
+    [started] = found.values()
+    assert abs(started - time.time()) < 3600  # this test process started recently
+    assert samples(metrics, "process_resident_memory_bytes")
