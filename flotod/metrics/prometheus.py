@@ -61,8 +61,9 @@ class PrometheusMetrics(Metrics):
         )
         self.swf_errors = Counter(
             "flotod_swf_errors",
-            "Failed SWF calls, every attempt, by API operation and error code "
-            "(ThrottlingException: SWF's rate limits).",
+            "Failed SWF calls, every attempt, by API operation and error code: "
+            "ThrottlingException is SWF's rate limits; TypeAlreadyExistsFault at registration "
+            "and WorkflowExecutionAlreadyStartedFault from the daemon's check are expected.",
             ["operation", "code"],
             registry=reg,
         )
