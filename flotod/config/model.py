@@ -82,6 +82,7 @@ class DeciderConfig:
     )
     python_path: tuple[str, ...] = declared("decider", "python_path")
     virtualenv: str = declared("decider", "virtualenv")
+    metrics_listen: str = declared("decider", "metrics_listen")
     # The loaded workflow logic; None for a dynamic decider.
     spec: DeciderSpec | None = field(default=None, compare=True, repr=False)
     # The allowed_* settings with the config's defaults filled in (flotod.config.allowed).
@@ -99,6 +100,7 @@ class WorkerConfig:
     drain_timeout_seconds: int = declared("worker", "drain_timeout_seconds")
     python_path: tuple[str, ...] = declared("worker", "python_path")
     virtualenv: str = declared("worker", "virtualenv")
+    metrics_listen: str = declared("worker", "metrics_listen")
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,7 @@ class DaemonConfig:
     allowed_child_workflow_ids: tuple[str, ...] = declared("daemon", "allowed_child_workflow_ids")
     # The allowed_* settings with the config's defaults filled in (flotod.config.allowed).
     allow: Allowlist = field(default=ALLOW_ALL, repr=False)
+    metrics_listen: str = declared("daemon", "metrics_listen")
 
 
 ProcessConfig = DeciderConfig | WorkerConfig | DaemonConfig
@@ -161,6 +164,10 @@ class ServiceConfig:
     @property
     def drain_timeout_seconds(self) -> int:
         return self.process.drain_timeout_seconds
+
+    @property
+    def metrics_listen(self) -> str:
+        return self.process.metrics_listen
 
     @property
     def table(self) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
+from flotod.config.listen import LISTEN_HELP, parse_listen
 from flotod.swf.limits import DECISION_TASK_TIMEOUT
 
 Kind = Literal["decider", "worker", "daemon"]
@@ -151,7 +152,25 @@ class TextList:
         return tuple(value)
 
 
-ValueType = Text | Integer | Boolean | TextList
+@dataclass(frozen=True)
+class Listen:
+    """An address to listen on, "HOST:PORT", or "" for off."""
+
+    def describe(self) -> str:
+        return LISTEN_HELP
+
+    def convert(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise Invalid(self.describe())
+        if value:
+            try:
+                parse_listen(value)
+            except ValueError:
+                raise Invalid(self.describe()) from None
+        return value
+
+
+ValueType = Text | Integer | Boolean | TextList | Listen
 
 REQUIRED: Any = object()
 """Default marker for a setting that has no default and must be written in the file."""
@@ -311,6 +330,13 @@ def _code_settings(kind: Kind) -> tuple[Setting, ...]:
     )
 
 
+_METRICS_HELP = (
+    'Where this instance serves /metrics for Prometheus, e.g. "127.0.0.1:9464"; "" serves '
+    "none. A key of each instance table, since every process needs a port of its own. Not "
+    "reloadable: a change applies at the next restart."
+)
+
+
 SETTINGS: tuple[Setting, ...] = (
     # [swf]: shared by every process on the host
     Setting(
@@ -447,6 +473,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("decider", "drain_timeout_seconds", _DRAIN, 90, _DRAIN_HELP, reloadable=True),
     *_allowlist_settings("decider"),
     *_code_settings("decider"),
+    Setting("decider", "metrics_listen", Listen(), "", _METRICS_HELP),
     # [worker.NAME]
     Setting("worker", "task_list", Text(allow_empty=False), REQUIRED, "Activity task list."),
     Setting(
@@ -489,6 +516,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("worker", "drain_timeout_seconds", _DRAIN, 300, _DRAIN_HELP, reloadable=True),
     *_code_settings("worker"),
+    Setting("worker", "metrics_listen", Listen(), "", _METRICS_HELP),
     # [daemon.NAME]
     Setting(
         "daemon",
@@ -558,6 +586,7 @@ SETTINGS: tuple[Setting, ...] = (
         '["jobs-*"]) when other workflows in the domain rely on their ids being free.',
         reloadable=True,
     ),
+    Setting("daemon", "metrics_listen", Listen(), "", _METRICS_HELP),
 )
 
 

@@ -79,6 +79,9 @@ __all__ = [
 
 DEADLINE_TIMER = "flotod.deadline"
 MORE_TIMER = "flotod.more"
+# The note that ends every decision of the daemon workflow: children open (or starting) and
+# requests waiting once its decisions apply (the service's metrics gauges; a debug record).
+STATE_NOTE = "daemon.state"
 # Child input and marker details per response: SWF takes at most 1 MB per request.
 RESPONSE_INPUT_BUDGET = 500_000
 MARKER_BUDGET = 400_000
@@ -174,6 +177,7 @@ def _decide(events: Sequence[Mapping[str, Any]], settings: DaemonSettings) -> Da
     kept = soon + _admit(waiting[consumed + len(soon) :], children, rejections)
     if due and not history.starting and _mark(rejections, d.MAX_DECISIONS - 1, out, whole=True):
         _continue(history, kept, settings, len(events), out)
+        out.notes.append(_state_note(len(children), len(kept)))
         return out
     more = not _mark(rejections, d.MAX_DECISIONS - 1 - len(starts), out) or more
     out.decisions.extend(starts)
@@ -183,7 +187,12 @@ def _decide(events: Sequence[Mapping[str, Any]], settings: DaemonSettings) -> Da
         _wake_at_deadline(history, out)
     if kept:
         out.notes.append({"event": "daemon.requests_waiting", "waiting": len(kept)})
+    out.notes.append(_state_note(len(children), len(kept)))
     return out
+
+
+def _state_note(children: int, waiting: int) -> dict[str, Any]:
+    return {"event": STATE_NOTE, "level": "debug", "children": children, "waiting": waiting}
 
 
 def _read_requests(

@@ -20,6 +20,7 @@ timeout.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +38,7 @@ from flotod.engine import (
 )
 from flotod.engine.handlers import Answer, Handler
 from flotod.errors import IncompleteHistoryError, SwfError, UnknownResourceError, ValidationError
+from flotod.metrics.base import DecisionOutcome
 from flotod.services.lanes import Lane
 from flotod.services.process import ServiceProcess
 from flotod.swf import DecisionTask, RetryPolicy
@@ -128,10 +130,11 @@ class DecisionPoller:
         return [lane for lane in (self.lane, self.sticky_lane) if lane is not None]
 
     # -- Poller --------------------------------------------------------------------------------
-    def start(self, proc: ServiceProcess) -> None:  # noqa: ARG002 (Poller protocol)
+    def start(self, proc: ServiceProcess) -> None:
         def crashed(exc: BaseException) -> None:
             log.error("decision.lane_crashed", error=repr(exc), exc_info=exc)
 
+        proc.metrics.watch_history(self.history)
         self.lane = Lane(
             "flotod-poll",
             lambda: self._poll(sticky=False),
@@ -352,6 +355,7 @@ def handle_decision_task(
     with its traceback; SWF times the task out and hands it out again).
     """
     execution = task.workflow_execution
+    received = time.monotonic()
     with bound_contextvars(
         workflow_id=execution.workflow_id, run_id=execution.run_id, task_list=task_list
     ):
@@ -361,17 +365,24 @@ def handle_decision_task(
             # Not answered: SWF hands the task out again after its timeout, and the history
             # is then read whole (what was kept for the run is dropped by the caller).
             log.warning("decision.history_incomplete", error=str(exc), events=len(task.events))
+            proc.metrics.decision_done(task_list, "history_incomplete", time.monotonic() - received)
             return None
         except Exception:
             log.exception("decision.crashed", events=len(task.events))
+            proc.metrics.decision_done(task_list, "crashed", time.monotonic() - received)
             return None
         for note in answer.notes:
             fields = dict(note)
             event = str(fields.pop("event"))
             getattr(log, str(fields.pop("level", "info")))(event, **fields)
+        proc.metrics.daemon_notes(answer.notes)
         routed = route()
         sent = respond(proc, task, answer.decisions, routed)
         decisions = answer.decisions if sent is None else sent
+        outcome: DecisionOutcome = (
+            "not_sent" if sent is None else "completed" if sent is answer.decisions else "rejected"
+        )
+        proc.metrics.decision_done(task_list, outcome, time.monotonic() - received)
         log.info(
             "decision.completed" if sent is not None else "decision.not_sent",
             workflow_type=f"{task.workflow_type.get('name')}:{task.workflow_type.get('version')}",

@@ -16,6 +16,8 @@ import structlog
 from flotod.config import ServiceConfig, reload_config
 from flotod.config.checks import secret_file_warnings
 from flotod.errors import ConfigError, FlotodError, SwfError, TransientSwfError
+from flotod.metrics import NO_METRICS, Metrics
+from flotod.metrics.opening import open_metrics
 from flotod.runtime import Lifecycle, Notifier, Progress, Watchdog, configure_logging
 from flotod.services.backoff import Backoff
 from flotod.swf import RetryPolicy, SwfClient
@@ -77,6 +79,7 @@ class ServiceProcess:
         self.watchdog: Watchdog | None = None
         self.backoff = Backoff()
         self.last_error: str | None = None
+        self.metrics: Metrics = NO_METRICS
         self._status = ""
         self._status_at = 0.0
         self.log = self._logger()
@@ -99,10 +102,23 @@ class ServiceProcess:
             self.log.warning("config.secret_readable", problem=warning)
 
     def close(self) -> None:
-        """Stop the watchdog. The signal handlers stay: a late second SIGTERM while the
-        process exits must not kill it with the default action (exit status -15)."""
+        """Stop the watchdog and the metrics server. The signal handlers stay: a late second
+        SIGTERM while the process exits must not kill it with the default action (exit
+        status -15)."""
         if self.watchdog is not None:
             self.watchdog.stop()
+        self.metrics.close()
+
+    def open_metrics(self) -> bool:
+        """Serve metrics_listen (if set) and count this process's SWF calls; False (logged)
+        when the address cannot be bound: a config problem, not worth retrying."""
+        try:
+            self.metrics = open_metrics(self.config)
+        except ConfigError as exc:
+            self.log.error("metrics.listen_failed", error=str(exc))
+            return False
+        self.swf.metrics = self.metrics
+        return True
 
     @property
     def stopping(self) -> bool:

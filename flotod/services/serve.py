@@ -18,7 +18,7 @@ import time
 from typing import Protocol
 
 from flotod.config import ServiceConfig
-from flotod.errors import EX_OK, SwfError
+from flotod.errors import EX_CONFIG, EX_OK, SwfError
 from flotod.runtime import DrainOutcome, drain
 from flotod.services.process import ServiceProcess
 from flotod.services.registration import TypeState, register_one, types_for
@@ -60,6 +60,9 @@ class Poller(Protocol):
 
 def serve(proc: ServiceProcess, poller: Poller) -> int:
     """Run ``poller`` as a service until a stop; returns the exit code."""
+    if not proc.open_metrics():
+        return EX_CONFIG
+    proc.metrics.watch_poller(poller.in_hand)
     if not register_types(proc):
         return EX_OK
     if not proc.reach_swf(poller.status()):

@@ -36,6 +36,7 @@ class _Runner:
             swf=proc.swf,
             executor=cfg.executor,
         )
+        self.worker.metrics = proc.metrics
         self.error: SwfError | None = None
         self.thread = threading.Thread(target=self._run, name="flotod-worker", daemon=True)
 

@@ -26,6 +26,7 @@ from flotod.errors import (
     UnknownResourceError,
     ValidationError,
 )
+from flotod.metrics import NO_METRICS, Metrics
 from flotod.swf.api import SwfApi
 from flotod.swf.histories import MAX_PAGE as MAX_HISTORY_PAGE
 from flotod.swf.histories import HistoryCache, HistoryMismatch
@@ -122,6 +123,8 @@ class SwfClient(SwfApi):
     credentials (see :func:`flotod.swf.credentials.resolve_credentials` for which), or wrap an
     existing boto3 client with :meth:`from_boto` (tests, stubbing).
     """
+
+    metrics: Metrics = NO_METRICS  # a service sets its own: polls and errors are counted here
 
     def __init__(
         self,
@@ -230,14 +233,16 @@ class SwfClient(SwfApi):
                 cause: Exception = exc
             except bexc.ReadTimeoutError as exc:
                 error = TransientSwfError(f"{operation}: read timeout: {exc}", operation=operation)
-                if poll:
-                    raise error from exc
                 cause = exc
             except _CONNECTION_ERRORS as exc:
                 error = TransientSwfError(f"{operation}: {exc}", operation=operation)
                 cause = exc
             except _CREDENTIAL_ERRORS as exc:
+                self.metrics.swf_error(operation, type(exc).__name__)
                 raise AccessDeniedError(f"{operation}: {exc}", operation=operation) from exc
+            self.metrics.swf_error(operation, error.code or type(cause).__name__)
+            if poll and isinstance(cause, bexc.ReadTimeoutError):
+                raise error from cause
             if not isinstance(error, TransientSwfError) or attempt >= policy.max_attempts:
                 raise error from cause
             delay = policy.delay(attempt)
@@ -283,6 +288,7 @@ class SwfClient(SwfApi):
         elif page_size:
             params["maximumPageSize"] = page_size
         first = self.call("poll_for_decision_task", poll=True, **params)
+        self.metrics.polled("decision", bool(first.get("taskToken")))
         if not first.get("taskToken"):
             return None
         execution = WorkflowExecution.from_api(first["workflowExecution"])
@@ -318,6 +324,7 @@ class SwfClient(SwfApi):
             "maximumPageSize": MAX_HISTORY_PAGE,
         }
         first = self.call("poll_for_decision_task", poll=True, **params)
+        self.metrics.polled("decision", bool(first.get("taskToken")))
         if not first.get("taskToken"):
             return None
         execution = WorkflowExecution.from_api(first["workflowExecution"])
@@ -408,6 +415,7 @@ class SwfClient(SwfApi):
             taskList={"name": task_list},
             identity=clip(identity or self.identity, MAX_IDENTITY),
         )
+        self.metrics.polled("activity", bool(data.get("taskToken")))
         if not data.get("taskToken"):
             return None
         return ActivityTask(

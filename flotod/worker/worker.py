@@ -29,6 +29,7 @@ import structlog
 from structlog.contextvars import bind_contextvars
 
 from flotod.errors import TransientSwfError
+from flotod.metrics import NO_METRICS, Metrics
 from flotod.protocol import HANDED_BACK_REASON, SHUTDOWN_REASON
 from flotod.swf.client import SwfClient
 from flotod.swf.retry import RetryPolicy
@@ -70,6 +71,8 @@ class ActivityWorker:
     ``report_retry`` is the backoff of a report SWF did not take (it is retried until SWF
     does, or forgets the task); ``quick_stop_report_seconds`` bounds that after a quick stop.
     """
+
+    metrics: Metrics = NO_METRICS  # the service sets its own before run()
 
     def __init__(
         self,
@@ -418,6 +421,7 @@ class ActivityWorker:
                 self._counts[_COUNTED_AS[outcome.status]] += 1
                 self._last_progress = time.monotonic()
                 self._lock.notify_all()
+            self.metrics.activity_done(self.task_list, running, outcome.status, self.registry)
             log_outcome(outcome, time.monotonic() - running.started)
         return True
 

@@ -19,7 +19,15 @@ from flotod.config import (
     SwfConfig,
     WorkerConfig,
 )
-from flotod.config.settings import Boolean, Integer, Setting, Text, TextList, settings_of
+from flotod.config.settings import (
+    Boolean,
+    Integer,
+    Listen,
+    Setting,
+    Text,
+    TextList,
+    settings_of,
+)
 
 DATACLASS_OF: dict[str, type[Any]] = {
     "swf": SwfConfig,
@@ -46,6 +54,8 @@ def expected_annotation(setting: Setting) -> Any:
         return int
     if isinstance(kind, Boolean):
         return bool
+    if isinstance(kind, Listen):
+        return str
     assert isinstance(kind, TextList)
     return tuple[str, ...]
 

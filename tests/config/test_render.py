@@ -39,6 +39,7 @@ def test_print_config_is_loadable_toml_with_secrets_masked(write: Write, confdir
         "allowed_task_lists": [],
         "allowed_child_workflow_types": [],
         "allowed_child_workflow_ids": ["*"],
+        "metrics_listen": "",
     }
     # Every declared shared setting is shown, defaults included.
     assert set(parsed["swf"]) == {s.name for s in SETTINGS if s.section == "swf"}

@@ -9,7 +9,7 @@ SYSTEST_CACHE=${FLOTOD_SYSTEST_CACHE:-/var/cache/flotod-systest}
 SYSTEST_MIRROR=${FLOTOD_SYSTEST_MIRROR:-http://deb.debian.org/debian}
 # The package's runtime dependencies are preinstalled so `apt install ./flotod.deb` inside the
 # container needs no network; systemd, dbus and systemd-sysv make the root bootable.
-SYSTEST_INCLUDE=systemd,systemd-sysv,dbus,python3,python3-boto3,python3-structlog,python3-sdnotify,python3-daemon,python3-systemd,procps,ca-certificates
+SYSTEST_INCLUDE=systemd,systemd-sysv,dbus,python3,python3-boto3,python3-structlog,python3-sdnotify,python3-daemon,python3-prometheus-client,python3-systemd,procps,ca-certificates
 
 # Print the path of a pristine bookworm root, building it when it is missing or incomplete.
 cached_rootfs() {
