@@ -31,14 +31,15 @@ class DeciderSpec:
 
     def __init__(
         self,
-        domain: str,
+        domain: str | None = None,
         task_list: str | None = None,
         activity_tasks: Iterable[Task] = (),
         default_activity_task_list: str | None = None,
         repeat_workflow: bool = False,
         terminate_decider_after_completion: bool = False,
     ) -> None:
-        if not isinstance(domain, str) or not domain:
+        # None: the domain of the decider that serves the spec ([swf] domain in its config).
+        if domain is not None and (not isinstance(domain, str) or not domain):
             raise SpecError(f"DeciderSpec: domain must be a non-empty string, got {domain!r}")
         if isinstance(activity_tasks, str | bytes | dict):
             raise SpecError("DeciderSpec: activity_tasks must be a list of tasks")
@@ -56,7 +57,9 @@ class DeciderSpec:
         self.activity_tasks = tasks
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"domain": self.domain, "activity_tasks": list(self.activity_tasks)}
+        out: dict[str, Any] = {"activity_tasks": list(self.activity_tasks)}
+        if self.domain is not None:
+            out["domain"] = self.domain
         if self.task_list is not None:
             out["task_list"] = self.task_list
         if self.default_activity_task_list is not None:

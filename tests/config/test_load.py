@@ -68,14 +68,6 @@ def test_directory_merges_tables_across_files_in_sorted_order(
     assert audio.worker.concurrency == 10
 
 
-def test_one_instance_table_may_span_files(write: Write, confdir: Path) -> None:
-    write("a.toml", '[daemon.main]\ntask_list = "t"\n')
-    write("b.toml", "[daemon.main]\nmax_children = 7\n")
-    config = load_config(confdir, "daemon")
-    assert config.daemon.task_list == "t"
-    assert config.daemon.max_children == 7
-
-
 def test_worker_modules_are_imported_at_load(write: Write, modules_dir: Path) -> None:
     marker = modules_dir / "imported.txt"
     (modules_dir / "cfgtest_side.py").write_text(
