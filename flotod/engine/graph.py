@@ -8,10 +8,10 @@ costs time linear in its length.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from flotod import safe_json
 from flotod.errors import SpecError
 from flotod.specs import ActivityTask, ChildWorkflow, Generator, Task, Timer
 from flotod.specs.codec import tasks_from_list
@@ -54,11 +54,13 @@ class Node:
         "dependents",
         "done",
         "failures",
+        "free_runs",
         "generator",
         "id",
         "kind",
         "last_failure",
         "pending",
+        "refusals",
         "remaining",
         "requires",
         "result",
@@ -79,6 +81,8 @@ class Node:
         self.result: str | None = None
         self.attempts = 0
         self.failures = 0
+        self.refusals = 0  # decisions SWF refused for a passing cause (not attempts)
+        self.free_runs = 0  # attempts given back because the task never ran
         self.last_failure: dict[str, Any] | None = None
         self.batch: tuple[str, ...] | None = None  # ids a generator added, once it completed
         self.sinks: tuple[str, ...] = ()
@@ -90,7 +94,7 @@ def parse_result(raw: str | None) -> Any:
     if raw is None:
         return None
     try:
-        return json.loads(raw)
+        return safe_json.loads(raw)
     except ValueError:
         return raw
 
@@ -162,7 +166,7 @@ class TaskGraph:
 
     def _expand(self, gen: Node) -> None:
         try:
-            value = json.loads(gen.result) if gen.result is not None else None
+            value = safe_json.loads(gen.result) if gen.result is not None else None
         except ValueError:
             raise GeneratorOutputError(gen.id, "result is not JSON") from None
         try:

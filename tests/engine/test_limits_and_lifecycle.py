@@ -135,6 +135,13 @@ def test_invalid_workflow_input_fails() -> None:
     assert attrs(decisions[0])["reason"] == "invalid_workflow_input"
 
 
+def test_input_nested_past_the_recursion_limit_is_invalid_input_not_a_crash() -> None:
+    sim = SwfSim(input="[" * 3000)
+    decisions = decide(sim.decision_task(), make_spec(ActivityTask("a", "1")))
+    assert kinds(decisions) == ["FailWorkflowExecution"]
+    assert attrs(decisions[0])["reason"] == "invalid_workflow_input"
+
+
 def test_bad_generator_output_fails_naming_the_generator() -> None:
     gen = Generator("g", "1", activity_id="G")
     other = ActivityTask("o", "1", activity_id="O")
@@ -287,10 +294,12 @@ def test_dynamic_decider_refuses_missing_or_malformed_lists() -> None:
 
 
 def test_never_raises_on_a_broken_history() -> None:
+    """A complete history with events the spec cannot explain is answered, never raised."""
     spec = make_spec(ActivityTask("a", "1", activity_id="A"))
-    orphan = [{"eventId": 1, "eventType": "ActivityTaskCompleted"}]
+    start = {"eventId": 1, "eventType": "WorkflowExecutionStarted"}
+    orphan = [start, {"eventId": 2, "eventType": "ActivityTaskCompleted"}]
     assert attrs(decide(orphan, spec)[0])["reason"] == "history_mismatch"
-    garbage: list[dict[str, object]] = [{"no": "event type"}]
+    garbage: list[dict[str, object]] = [start, {"eventId": 2, "no": "event type"}]
     decisions = decide(garbage, spec)
     assert kinds(decisions) == ["FailWorkflowExecution"]
     assert attrs(decisions[0])["reason"] == "decider_error"
