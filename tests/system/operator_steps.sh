@@ -139,9 +139,10 @@ run_operator_steps() {
   for table in decider.acme decider.nightly worker.acme decider.hello worker.hello daemon.main; do
     grep -Eq "^ok +$table\$" <<<"$out" || die "flotod config check does not pass $table: $out"
   done
-  # TODO(cli credentials): once `flotod` reads /etc/flotod/aws-credentials itself, run this
-  # with no environment at all (in_ct 120 flotod register).
-  out=$(flotod_ct 120 register 2>&1) || die "flotod register: $out"
+  # No environment: flotod reads /etc/flotod/aws-credentials, the file the units are handed.
+  out=$(in_ct 120 flotod register --verbose 2>&1) || die "flotod register: $out"
+  grep -q "/etc/flotod/aws-credentials" <<<"$out" ||
+    die "flotod register --verbose does not name /etc/flotod/aws-credentials as its source: $out"
   for table in acme_daily acme_nightly acme_report; do
     grep -q "$table" <<<"$out" || die "flotod register did not register $table: $out"
   done

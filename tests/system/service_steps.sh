@@ -24,12 +24,12 @@ start_local_swf() {
   die "local-swf did not listen on 127.0.0.1:$SWF_PORT"
 }
 
-# The installed operator command, as root, with the same credential file the units are handed.
+# The installed operator command, as root with no AWS environment at all: it finds the units'
+# credentials (/etc/flotod/aws-credentials) itself, as an operator's shell would need.
 flotod_ct() {
   local secs=$1
   shift
-  in_ct "$secs" AWS_SHARED_CREDENTIALS_FILE=/etc/flotod/aws-credentials \
-    AWS_EC2_METADATA_DISABLED=true flotod "$@"
+  in_ct "$secs" flotod "$@"
 }
 
 # Run `flotod ARGS...` in the container until its output passes `systest_check.py CHECK`.

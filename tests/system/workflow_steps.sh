@@ -25,7 +25,7 @@ run_workflow_steps() {
 
   step "workflow: hello through the daemon (signal, then the child closes)"
   wait_ct 60 "the daemon workflow to be open" \
-    "env AWS_SHARED_CREDENTIALS_FILE=/etc/flotod/aws-credentials flotod workflow list \
+    "flotod workflow list \
      --id $DAEMON_ID --json | grep -q '\"workflowId\": \"$DAEMON_ID\"'"
   signal_daemon hello systest-daemon-hello
   until_check 120 "the daemon's hello child to complete" "outcome hello" \
