@@ -90,7 +90,7 @@ def _missing_local_extra() -> str | None:
     moto is an optional dependency (the ``[local]`` extra), absent from a server install; a
     missing module is the operator's to install, not a bug to show as a traceback.
     """
-    from flotod.localswf import install
+    from flotod.localswf import install  # noqa: PLC0415 (moto is optional: import on use)
 
     try:
         install()
@@ -100,7 +100,7 @@ def _missing_local_extra() -> str | None:
 
 
 def _run_local_swf(args: argparse.Namespace) -> int:
-    from flotod.localswf import make_backend, make_server
+    from flotod.localswf import make_backend, make_server  # noqa: PLC0415 (as above)
 
     missing = _missing_local_extra()
     if missing is not None:
@@ -154,7 +154,7 @@ def _run_local_swf(args: argparse.Namespace) -> int:
         return EX_UNAVAILABLE
     stop = threading.Event()
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
         stop.set()  # only record it; the main loop stops the server
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}

@@ -214,7 +214,7 @@ def _subcommands(parser: argparse.ArgumentParser) -> list[tuple[str, str, argpar
 
 def command_parsers() -> list[tuple[str, str, argparse.ArgumentParser]]:
     """(command, one-line summary, parser) for each ``flotod`` subcommand."""
-    from flotod.cli.main import build_parser
+    from flotod.cli.main import build_parser  # noqa: PLC0415 (cli.main imports this module)
 
     return _subcommands(build_parser())
 
@@ -304,9 +304,7 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
-def _option_list(
-    parser: argparse.ArgumentParser, actions: Iterable[argparse.Action], notes: Notes, at: str
-) -> list[str]:
+def _option_list(parser: argparse.ArgumentParser, actions: Iterable[argparse.Action]) -> list[str]:
     out: list[str] = []
     for action in actions:
         out += [".TP", _tag(parser, action)]
@@ -345,13 +343,13 @@ def render(command: str, summary: str, parser: argparse.ArgumentParser, notes: N
         for action_name, help_text, sub in actions:
             out += [f'.SS "{escape(f"{words} {action_name}")}"', _prose(_sentence(help_text))]
             own = [a for a in _options(sub) if _key(a) not in common_keys]
-            out += _option_list(sub, own, notes, action_name)
+            out += _option_list(sub, own)
     if common:
         out += [".SH OPTIONS", "Every action takes these options:"]
-        out += _option_list(subs[0], common, notes, "")
+        out += _option_list(subs[0], common)
     elif not actions:
         out.append(".SH OPTIONS")
-        out += _option_list(parser, _options(parser), notes, "")
+        out += _option_list(parser, _options(parser))
     if notes.examples:
         out.append(".SH EXAMPLES")
         for what, line in notes.examples:

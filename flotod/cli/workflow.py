@@ -17,6 +17,7 @@ from typing import Any
 from flotod.cli import output
 from flotod.cli.executions import latest_run_id, outcome_from_history, wait_for_outcome
 from flotod.cli.operator import Target, add_connection_arguments, resolve_target
+from flotod.cli.repeats import repeats
 from flotod.cli.timeline import timeline
 from flotod.engine.attributes import attributes_key
 from flotod.errors import EX_OK, EX_USAGE, FlotodError
@@ -200,6 +201,9 @@ def _show(args: argparse.Namespace, target: Target) -> int:
     outcome = outcome_from_history(events)
     pending = _pending_activities(events)
     counts = described.get("openCounts", {})
+    chain = repeats(
+        target.swf, target.domain, args.workflow_id, run_id, info.get("startTimestamp"), events
+    )
     if args.json:
         output.print_json(
             {
@@ -207,6 +211,7 @@ def _show(args: argparse.Namespace, target: Target) -> int:
                 "open_counts": counts,
                 "pending_activities": pending,
                 "outcome": None if outcome is None else outcome.__dict__,
+                "repeats": None if chain is None else chain.__dict__,
             }
         )
         return EX_OK
@@ -238,6 +243,13 @@ def _show(args: argparse.Namespace, target: Target) -> int:
         lines.append(("reason", output.printable(outcome.reason or "-")))
         if outcome.details is not None:
             lines.append(("details", _value(outcome.details, 400, args.full)))
+    if chain is not None:
+        lines.append(("runs", f"{chain.runs} (repeat_workflow: each run continues as new)"))
+        if chain.result_run_id is None:
+            lines.append(("last result", "none recorded yet"))
+        else:
+            shown = _value(chain.result, 200, args.full)
+            lines.append(("last result", f"{shown} (run {chain.result_run_id})"))
     width = max(len(k) for k, _ in lines)
     for key, value in lines:
         if value.startswith("\n"):  # a multi-line value: the key alone, the value below it

@@ -18,6 +18,7 @@ from flotod.config.files import Entry
 from flotod.config.model import ServiceConfig
 from flotod.errors import FlotodError
 from flotod.specs import DeciderSpec, load_decider_spec
+from flotod.worker.registry import belongs, default_registry, unmet_heartbeat
 
 _SOURCES = ("spec_file", "spec_object", "dynamic")
 
@@ -196,11 +197,13 @@ def _check_spec_fits(
 def import_worker_modules(
     where: str, values: dict[str, Any], entries: dict[str, Entry], problems: list[str]
 ) -> None:
-    """Importing is the check: it registers the module's activities, or fails loudly now."""
+    """Importing is the check: it registers the module's activities, or fails loudly now.
+    Then each activity's own heartbeat timeout must be one ``heartbeat_seconds`` can meet."""
     modules = values.get("modules")
     if not modules:
         return
     file = entries["modules"].file
+    imported_ok = []
     for module in modules:
         try:
             imported = importlib.import_module(module)
@@ -210,6 +213,28 @@ def import_worker_modules(
         shell = unreadable_package(imported)
         if shell is not None:
             problems.append(f'{file}: {where}.modules: module "{module}" does not import: {shell}')
+        else:
+            imported_ok.append(module)
+    heartbeat_seconds = values.get("heartbeat_seconds")
+    if isinstance(heartbeat_seconds, int):
+        check_heartbeats(where, imported_ok, heartbeat_seconds, entries, problems)
+
+
+def check_heartbeats(
+    where: str,
+    modules: list[str],
+    heartbeat_seconds: int,
+    entries: dict[str, Entry],
+    problems: list[str],
+) -> None:
+    """One line per activity of ``modules`` whose heartbeat timeout the worker cannot meet."""
+    entry = entries.get("heartbeat_seconds") or entries["modules"]
+    for definition in default_registry:
+        if not belongs(definition, modules):
+            continue
+        why = unmet_heartbeat(definition, heartbeat_seconds)
+        if why is not None:
+            problems.append(f"{entry.file}: {where}.heartbeat_seconds: {why}")
 
 
 def secret_file_warnings(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from flotod.config.allowed import build_allowlist
 from flotod.config.checks import check_credentials, import_worker_modules, load_decider_logic
 from flotod.config.codepath import apply_code_paths
 from flotod.config.files import Entry, RawConfig, did_you_mean, one_line, read_config
@@ -93,7 +94,7 @@ def _build_process(
     kind: Kind,
     where: str,
     values: dict[str, Any],
-    entries: dict[str, Entry],
+    raw: RawConfig,
     table_file: Path,
     swf_values: dict[str, Any],
     problems: list[str],
@@ -101,17 +102,23 @@ def _build_process(
     """Run the kind's own checks; build the dataclass only when nothing at all is wrong.
 
     A decider's or worker's python_path and virtualenv are applied first: its spec_object and
-    modules are imported from there.
+    modules are imported from there. A decider's or daemon's allowlists get the defaults only
+    the whole config knows.
     """
+    entries = raw.instances[kind][where.split(".", 1)[1]]
     if kind in ("decider", "worker"):
         apply_code_paths(where, values, entries, problems)
     if kind == "decider":
         spec = load_decider_logic(where, values, entries, table_file, swf_values, problems)
-        return DeciderConfig(**values, spec=spec) if not problems else None
+        if problems:
+            return None
+        return DeciderConfig(**values, spec=spec, allow=build_allowlist(kind, values, raw))
     if kind == "worker":
         import_worker_modules(where, values, entries, problems)
         return WorkerConfig(**values) if not problems else None
-    return DaemonConfig(**values) if not problems else None
+    if problems:
+        return None
+    return DaemonConfig(**values, allow=build_allowlist(kind, values, raw))
 
 
 def load_config(path: str | Path, kind: str, instance: str | None = None) -> ServiceConfig:
@@ -138,7 +145,7 @@ def load_config(path: str | Path, kind: str, instance: str | None = None) -> Ser
         entries = raw.instances[kind][chosen]
         table_file = raw.table_files[(kind, chosen)]
         values = convert_table(where, entries, table_file, problems)
-        process = _build_process(kind, where, values, entries, table_file, swf_values, problems)
+        process = _build_process(kind, where, values, raw, table_file, swf_values, problems)
     if problems or process is None or chosen is None:
         raise ConfigError([one_line(p) for p in problems])
     return ServiceConfig(

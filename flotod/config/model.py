@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from flotod.config.settings import Executor, Kind, LogFormat, LogLevel, Setting, settings_of
+from flotod.engine.allowlist import ALLOW_ALL, Allowlist
 from flotod.specs import DeciderSpec
 
 
@@ -72,10 +73,17 @@ class DeciderConfig:
     history_cache_events: int = declared("decider", "history_cache_events")
     decision_timeout_seconds: int = declared("decider", "decision_timeout_seconds")
     drain_timeout_seconds: int = declared("decider", "drain_timeout_seconds")
+    allowed_activity_types: tuple[str, ...] = declared("decider", "allowed_activity_types")
+    allowed_task_lists: tuple[str, ...] = declared("decider", "allowed_task_lists")
+    allowed_child_workflow_types: tuple[str, ...] = declared(
+        "decider", "allowed_child_workflow_types"
+    )
     python_path: tuple[str, ...] = declared("decider", "python_path")
     virtualenv: str = declared("decider", "virtualenv")
     # The loaded workflow logic; None for a dynamic decider.
     spec: DeciderSpec | None = field(default=None, compare=True, repr=False)
+    # The allowed_* settings with the config's defaults filled in (flotod.config.allowed).
+    allow: Allowlist = field(default=ALLOW_ALL, repr=False)
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,14 @@ class DaemonConfig:
     child_execution_timeout_seconds: int = declared("daemon", "child_execution_timeout_seconds")
     decision_timeout_seconds: int = declared("daemon", "decision_timeout_seconds")
     drain_timeout_seconds: int = declared("daemon", "drain_timeout_seconds")
+    allowed_activity_types: tuple[str, ...] = declared("daemon", "allowed_activity_types")
+    allowed_task_lists: tuple[str, ...] = declared("daemon", "allowed_task_lists")
+    allowed_child_workflow_types: tuple[str, ...] = declared(
+        "daemon", "allowed_child_workflow_types"
+    )
+    allowed_child_workflow_ids: tuple[str, ...] = declared("daemon", "allowed_child_workflow_ids")
+    # The allowed_* settings with the config's defaults filled in (flotod.config.allowed).
+    allow: Allowlist = field(default=ALLOW_ALL, repr=False)
 
 
 ProcessConfig = DeciderConfig | WorkerConfig | DaemonConfig

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from flotod.config.loader import load_config
-from flotod.config.model import ServiceConfig
+from flotod.config.model import DaemonConfig, DeciderConfig, ServiceConfig
 from flotod.config.settings import MASK, settings_of
 
 
@@ -43,6 +43,11 @@ class Reload:
             taken.setdefault(table, {})[name] = getattr(self._table(table), name)
         if "spec_file" in taken.get(current.table, {}):
             taken[current.table]["spec"] = self.config.decider.spec
+        process = self.config.process
+        if isinstance(process, DeciderConfig | DaemonConfig):
+            # The allowlists with their defaults, which other tables of the config also shape
+            # (flotod.config.allowed): always the reloaded config's.
+            taken.setdefault(current.table, {})["allow"] = process.allow
         return replace(
             current,
             swf=replace(current.swf, **taken.get("swf", {})),

@@ -214,6 +214,69 @@ _VIRTUALENV_HELP = (
 )
 
 
+# SWF names hold no colon, slash, vertical bar or control character; patterns add fnmatch's
+# wildcards, which those rules already allow.
+_NAME_PATTERN = r"[^:/|\x00-\x1f\x7f-\x9f]{1,256}"
+_TYPE_PATTERN = _NAME_PATTERN + r"(:[^:/|\x00-\x1f\x7f-\x9f]{1,64})?"
+_ALLOWED_HELP = (
+    " Patterns are fnmatch-style (* ? [...]), case-sensitive. Refused: a dynamic run fails "
+    'with reason "not_allowed" (details name the task and the value); a daemon request gets '
+    "its flotod.rejectedSignal marker. Checked again when a generator's output joins."
+)
+
+
+def _allowlist_settings(kind: Kind) -> tuple[Setting, ...]:
+    """What a spec that arrives at run time (a dynamic input, a daemon request) may name: the
+    bound on what anyone allowed to start or signal this workflow can make flotod do."""
+    daemon = kind == "daemon"
+    task_lists = (
+        "the task_list of every [worker.*] and [decider.*] table in the same config, "
+        "and this daemon's own task_list"
+        if daemon
+        else "this table's default_activity_task_list, and the task_list of every "
+        "[worker.*] and [decider.*] table in the same config"
+    )
+    children = "the workflow types (workflow_type_name:workflow_type_version) of the config's "
+    children += "[decider.*] tables" + (", and the daemon's own child type" if daemon else "")
+    scope = (
+        "A daemon request's spec" if daemon else "Dynamic deciders only: a dynamic workflow's tasks"
+    )
+    return (
+        Setting(
+            kind,
+            "allowed_activity_types",
+            TextList(item_pattern=_TYPE_PATTERN, item_help='"name" or "name:version" patterns'),
+            (),
+            f"{scope} may schedule these activity types. Empty means any type: activities "
+            "then run only on allowed_task_lists, where this config's workers poll and run "
+            "only the activities their modules register (the decider does not import "
+            "worker code to list them)." + _ALLOWED_HELP,
+            reloadable=True,
+        ),
+        Setting(
+            kind,
+            "allowed_task_lists",
+            TextList(item_pattern=_NAME_PATTERN, item_help="task list names or patterns"),
+            (),
+            f"{scope} may send activities and child workflows to these task lists (an "
+            "activity's own task_list, or else the spec's default_activity_task_list). Empty "
+            f'means {task_lists}. Unless a pattern here is "*", an activity that names no '
+            "task list at all (it would go to its type's registered default) is refused."
+            + _ALLOWED_HELP,
+            reloadable=True,
+        ),
+        Setting(
+            kind,
+            "allowed_child_workflow_types",
+            TextList(item_pattern=_TYPE_PATTERN, item_help='"name" or "name:version" patterns'),
+            (),
+            f"{scope} may start these workflow types as children. Empty means {children}."
+            + _ALLOWED_HELP,
+            reloadable=True,
+        ),
+    )
+
+
 def _code_settings(kind: Kind) -> tuple[Setting, ...]:
     """Where a decider's or worker's own code comes from (not reloadable: imported code stays)."""
     return (
@@ -362,6 +425,7 @@ SETTINGS: tuple[Setting, ...] = (
         _DECISION_TIMEOUT_HELP,
     ),
     Setting("decider", "drain_timeout_seconds", _DRAIN, 90, _DRAIN_HELP, reloadable=True),
+    *_allowlist_settings("decider"),
     *_code_settings("decider"),
     # [worker.NAME]
     Setting("worker", "task_list", Text(allow_empty=False), REQUIRED, "Activity task list."),
@@ -453,6 +517,19 @@ SETTINGS: tuple[Setting, ...] = (
         _DECISION_TIMEOUT_HELP,
     ),
     Setting("daemon", "drain_timeout_seconds", _DRAIN, 90, _DRAIN_HELP, reloadable=True),
+    *_allowlist_settings("daemon"),
+    Setting(
+        "daemon",
+        "allowed_child_workflow_ids",
+        TextList(item_pattern=_NAME_PATTERN, item_help="workflow id patterns"),
+        ("*",),
+        "A request may name its child's workflow_id only if it matches one of these patterns "
+        "(ids the daemon makes itself are always allowed). The child always runs the daemon's "
+        "own child type on its task list, so an id grants no rights; it can only take a "
+        'name in the domain first. "*" (the default) lets senders pick any; narrow it (e.g. '
+        '["jobs-*"]) when other workflows in the domain rely on their ids being free.',
+        reloadable=True,
+    ),
 )
 
 

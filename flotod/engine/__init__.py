@@ -28,6 +28,7 @@ from flotod.engine.decisions import (
     Decision,
     closes_workflow,
     decision_rejected,
+    ends_workflow,
 )
 from flotod.engine.replays import Replays
 from flotod.errors import IncompleteHistoryError
@@ -45,5 +46,6 @@ __all__ = [
     "decide",
     "decide_dynamic",
     "decision_rejected",
+    "ends_workflow",
     "workflow_input",
 ]

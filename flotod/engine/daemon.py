@@ -55,6 +55,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flotod.engine import decisions as d
+from flotod.engine.allowlist import ALLOW_ALL, Allowlist
 from flotod.engine.daemon_history import Child, DaemonHistory, describe, timestamp
 from flotod.engine.daemon_requests import (
     CHILD_TYPE,
@@ -96,6 +97,7 @@ class DaemonSettings:
     max_children: int
     continue_after_events: int
     child_timeout_seconds: int
+    allow: Allowlist = ALLOW_ALL  # what a request's spec may name (flotod.engine.allowlist)
 
 
 @dataclass
@@ -197,7 +199,12 @@ def _read_requests(
             rejections.append(_Rejection(key, item.reason))
             continue
         try:
-            waiting.append((key, parse_request(item.raw, settings.domain, settings.workflow_id)))
+            waiting.append(
+                (
+                    key,
+                    parse_request(item.raw, settings.domain, settings.workflow_id, settings.allow),
+                )
+            )
         except Rejected as exc:
             rejections.append(_Rejection(key, str(exc)))
         except Exception as exc:  # a bug reading one request rejects that request only

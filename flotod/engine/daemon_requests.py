@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flotod.engine.allowlist import ALLOW_ALL, Allowlist, describe_refusal
 from flotod.engine.attributes import attributes_key, event_attributes
 from flotod.engine.decide import decide, workflow_input
 from flotod.engine.decisions import (
@@ -66,10 +67,13 @@ def _spec_value(raw: Any) -> Any:
     return raw
 
 
-def parse_request(payload: Any, domain: str, daemon_workflow_id: str) -> ChildRequest:
+def parse_request(
+    payload: Any, domain: str, daemon_workflow_id: str, allow: Allowlist = ALLOW_ALL
+) -> ChildRequest:
     """Validate a signal's decoded input (a dict, or JSON text of one); raise Rejected.
 
     ``daemon_workflow_id`` goes into the child's input, so it counts towards SWF's limit.
+    ``allow`` bounds what the spec's tasks may name and the child's workflow id.
     """
     if isinstance(payload, str):
         try:
@@ -94,6 +98,11 @@ def parse_request(payload: Any, domain: str, daemon_workflow_id: str) -> ChildRe
         not isinstance(workflow_id, str) or not workflow_id or len(workflow_id) > MAX_ID
     ):
         raise Rejected("workflow_id must be a string of 1 to 256 characters")
+    if workflow_id is not None and not allow.child_id_allowed(workflow_id):
+        raise Rejected(f"workflow_id {workflow_id!r} is not allowed")
+    refused = allow.refusal(spec.tasks_by_id.values(), spec.default_activity_task_list)
+    if refused is not None:
+        raise Rejected(f"not_allowed: {describe_refusal(refused)}")
     request = ChildRequest(
         spec=to_jsonable(spec),
         input=payload.get("input"),
@@ -155,7 +164,7 @@ def with_input(events: list[dict[str, Any]], input_text: str | None) -> list[dic
 
 
 def decide_child(
-    events: list[dict[str, Any]], workflow_id: str, run_id: str
+    events: list[dict[str, Any]], workflow_id: str, run_id: str, allow: Allowlist = ALLOW_ALL
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Decisions for a child the daemon started, and an error note when its input is broken.
 
@@ -163,7 +172,8 @@ def decide_child(
     workflow input. With its closing decision the child signals the daemon workflow
     (``flotod.childClosed``, in the same response, as SWF only initiates the signal there),
     so a continued daemon run frees its slot. A close SWF refused is retried without a second
-    signal: the first was initiated all the same.
+    signal: the first was initiated all the same. ``allow`` is checked again here, where a
+    generator's output joins the spec (and a child started before a narrower config).
     """
     try:
         parsed = read_child_input(workflow_input(events))
@@ -171,7 +181,7 @@ def decide_child(
         if any(e.get("eventType") in _CLOSED for e in events):
             return [], str(exc)
         return [fail_workflow("invalid_child_input", {"error": str(exc)})], str(exc)
-    decisions = decide(with_input(events, parsed.input_text), parsed.spec, workflow_id)
+    decisions = decide(with_input(events, parsed.input_text), parsed.spec, workflow_id, allow=allow)
     closing = any(x.get("decisionType") in _REPORTED_CLOSES for x in decisions)
     if closing and parsed.daemon_workflow_id and not _signalled(events):
         signal = signal_external(

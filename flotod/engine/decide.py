@@ -13,6 +13,7 @@ from typing import Any
 
 from flotod import safe_json
 from flotod.engine import decisions as d
+from flotod.engine.allowlist import Allowlist
 from flotod.engine.attributes import event_attributes
 from flotod.engine.completeness import check_complete
 from flotod.engine.graph import CHILD, TIMER, Node, TaskGraph
@@ -28,6 +29,7 @@ from flotod.errors import SpecError
 from flotod.specs import ActivityTask, ChildWorkflow, DeciderSpec, Timer
 from flotod.specs.canonical import stable_hash
 from flotod.specs.codec import tasks_from_list
+from flotod.specs.tasks import timeout_attributes
 
 RESERVED_KEY = "__flotod__"
 _MISSING = object()
@@ -58,12 +60,16 @@ def decide(
     workflow_id: str | None = None,
     *,
     started_event_id: int | None = None,
+    allow: Allowlist | None = None,
 ) -> list[d.Decision]:
     """Decisions for the execution whose complete, ascending history is ``events``.
 
     ``workflow_id`` (from the decision task) makes child workflow ids readable
     (``<workflow id>:<task id>``); without it they derive from the start event.
     ``started_event_id`` (the task's DecisionTaskStarted) is an event ``events`` must reach.
+    ``allow`` bounds a spec that came with the run (see :mod:`flotod.engine.allowlist`): a task
+    that names something outside it, generated ones included, fails the run (``not_allowed``)
+    before anything is scheduled.
 
     Raises :class:`~flotod.errors.IncompleteHistoryError`, and nothing else, when the events
     do not run from event 1 (to ``started_event_id``): such a task must not be answered.
@@ -73,6 +79,13 @@ def decide(
         state = replay(events, spec)
     except Exception as exc:  # a decider must answer; the reason says what broke
         return [decider_error(exc)]
+    if allow is not None and not state.closed:
+        nodes = state.graph.nodes.values()
+        refused = allow.refusal((n.task for n in nodes), spec.default_activity_task_list)
+        if refused is not None:
+            return _Decider(state, spec, workflow_id).failing(
+                d.fail_workflow("not_allowed", refused)
+            )
     return decide_from(state, spec, workflow_id)
 
 
@@ -102,6 +115,7 @@ def decide_dynamic(
     workflow_id: str | None = None,
     *,
     started_event_id: int | None = None,
+    allow: Allowlist | None = None,
 ) -> list[d.Decision]:
     """Like :func:`decide`, with the tasks read from the input's ``activity_tasks`` list."""
     check_complete(events, started_event_id)
@@ -113,11 +127,11 @@ def decide_dynamic(
         return [d.fail_workflow(fail.reason, fail.details)]
     except Exception as exc:
         return [d.fail_workflow("decider_error", {"error": f"{type(exc).__name__}: {exc}"})]
-    return decide(events, spec, workflow_id, started_event_id=started_event_id)
+    return decide(events, spec, workflow_id, started_event_id=started_event_id, allow=allow)
 
 
 def _is_closed(events: Sequence[Event]) -> bool:
-    from flotod.engine.history import CLOSED_EVENTS
+    from flotod.engine.history import CLOSED_EVENTS  # noqa: PLC0415 (history imports decide)
 
     return any(e.get("eventType") in CLOSED_EVENTS for e in events)
 
@@ -188,7 +202,7 @@ class _Decider:
         if state.open_timers:  # a firing timer wakes the decider again
             return []
         if self.graph.all_done:
-            return [self._close()]
+            return self._close()
         raise _Fail(
             "no_progress",
             {"error": "nothing is open and nothing can be scheduled", "waiting": self._waiting()},
@@ -277,6 +291,7 @@ class _Decider:
                         self._payload(node.id, context),
                         task.task_list,
                         child_control(node.id),
+                        timeouts=timeout_attributes(task),
                     )
                 )
         else:
@@ -293,6 +308,7 @@ class _Decider:
                         task.version,
                         self._payload(node.id, context),
                         task.task_list or self.spec.default_activity_task_list,
+                        timeout_attributes(task),
                     )
                 )
 
@@ -363,9 +379,19 @@ class _Decider:
 
     # -- closing ------------------------------------------------------------------------------
 
-    def _close(self) -> d.Decision:
+    def _close(self) -> list[d.Decision]:
+        """Complete with the result; a repeating workflow instead records the result in a
+        ``flotod.result`` marker and continues as new in the same response, since a run that
+        continues as new has no result of its own."""
+        text = self._result_text()
         if self.spec.repeat_workflow:
-            return d.continue_as_new(self.state.input, self.state.started)
+            return [
+                d.record_result(text),
+                d.continue_as_new(self.state.input, self.state.started),
+            ]
+        return [d.complete_workflow(text)]
+
+    def _result_text(self) -> str:
         result = self.graph.final_result()
         text = d.to_json(result)
         if len(text) > d.MAX_PAYLOAD:
@@ -380,7 +406,7 @@ class _Decider:
                     "largest": {k: sizes[k] for k in largest},
                 },
             )
-        return d.complete_workflow(text)
+        return text
 
     def failing(self, failure: d.Decision) -> list[d.Decision]:
         """``failure``, after asking every open child to cancel.

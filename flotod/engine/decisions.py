@@ -33,6 +33,9 @@ CLOSING_DECISIONS = frozenset(
     }
 )
 
+# The closing decisions after which no run of the workflow follows (not a continue-as-new).
+FINAL_DECISIONS = CLOSING_DECISIONS - {"ContinueAsNewWorkflowExecution"}
+
 Decision = dict[str, Any]
 
 
@@ -46,13 +49,25 @@ def closes_workflow(decisions: Sequence[Mapping[str, Any]]) -> bool:
     return any(d.get("decisionType") in CLOSING_DECISIONS for d in decisions)
 
 
+def ends_workflow(decisions: Sequence[Mapping[str, Any]]) -> bool:
+    """True when the decisions close the run with no next run: complete, fail or cancel."""
+    return any(d.get("decisionType") in FINAL_DECISIONS for d in decisions)
+
+
 def schedule_activity(
-    activity_id: str, name: str, version: str, input_text: str, task_list: str | None
+    activity_id: str,
+    name: str,
+    version: str,
+    input_text: str,
+    task_list: str | None,
+    timeouts: Mapping[str, str] | None = None,
 ) -> Decision:
+    """``timeouts`` (SWF attribute name to text) override the type's registered defaults."""
     attrs: dict[str, Any] = {
         "activityType": {"name": name, "version": version},
         "activityId": activity_id,
         "input": input_text,
+        **(timeouts or {}),
     }
     if task_list is not None:
         attrs["taskList"] = {"name": task_list}
@@ -80,14 +95,17 @@ def start_child(
     task_list: str | None,
     control: str,
     execution_timeout_seconds: int | None = None,
+    timeouts: Mapping[str, str] | None = None,
 ) -> Decision:
-    """Without ``execution_timeout_seconds`` the child type's registered default applies."""
+    """Without ``execution_timeout_seconds`` (or an ``executionStartToCloseTimeout`` in
+    ``timeouts``, SWF attribute name to text) the child type's registered default applies."""
     attrs: dict[str, Any] = {
         "workflowType": {"name": name, "version": version},
         "workflowId": workflow_id,
         "input": input_text,
         "control": control,
         "childPolicy": "TERMINATE",
+        **(timeouts or {}),
     }
     if task_list is not None:
         attrs["taskList"] = {"name": task_list}
@@ -197,6 +215,19 @@ def record_marker(name: str, details: Any) -> Decision:
     return {
         "decisionType": "RecordMarker",
         "recordMarkerDecisionAttributes": {"markerName": name, "details": fit_details(details)},
+    }
+
+
+# The marker a repeating workflow's run records its result in before continuing as new.
+RESULT_MARKER = "flotod.result"
+
+
+def record_result(result_text: str) -> Decision:
+    """The run's result (JSON text that already fits SWF's limit) in a ``flotod.result``
+    marker, recorded as is (never shrunk: a cut result would read as a different one)."""
+    return {
+        "decisionType": "RecordMarker",
+        "recordMarkerDecisionAttributes": {"markerName": RESULT_MARKER, "details": result_text},
     }
 
 

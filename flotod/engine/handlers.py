@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from flotod.engine.allowlist import ALLOW_ALL, Allowlist
 from flotod.engine.daemon import DaemonSettings, decide_daemon
 from flotod.engine.daemon_requests import CHILD_TYPE, DAEMON_TYPE, decide_child
 from flotod.engine.decide import decide, decide_dynamic
@@ -62,16 +63,22 @@ class SpecHandler:
 
 
 class DynamicHandler:
-    """Each execution carries its tasks in its input; ``defaults`` gives the rest."""
+    """Each execution carries its tasks in its input; ``defaults`` gives the rest, and
+    ``allow`` bounds what those tasks may name."""
 
-    def __init__(self, defaults: DeciderSpec) -> None:
+    def __init__(self, defaults: DeciderSpec, allow: Allowlist = ALLOW_ALL) -> None:
         self.spec = defaults
+        self.allow = allow
 
     def __call__(self, task: DecisionTask) -> Answer:
         workflow_id = task.workflow_execution.workflow_id
         return Answer(
             decide_dynamic(
-                task.events, self.spec, workflow_id, started_event_id=task.started_event_id
+                task.events,
+                self.spec,
+                workflow_id,
+                started_event_id=task.started_event_id,
+                allow=self.allow,
             )
         )
 
@@ -89,6 +96,7 @@ class DaemonHandler:
     max_children: int
     continue_after_events: int
     child_timeout_seconds: int
+    allow: Allowlist = ALLOW_ALL
 
     def __call__(self, task: DecisionTask) -> Answer:
         kind = (task.workflow_type.get("name"), task.workflow_type.get("version"))
@@ -102,11 +110,14 @@ class DaemonHandler:
                 max_children=self.max_children,
                 continue_after_events=self.continue_after_events,
                 child_timeout_seconds=self.child_timeout_seconds,
+                allow=self.allow,
             )
             outcome = decide_daemon(task.events, settings)
             return Answer(outcome.decisions, outcome.notes)
         if kind == CHILD_TYPE:
-            decisions, error = decide_child(task.events, execution.workflow_id, execution.run_id)
+            decisions, error = decide_child(
+                task.events, execution.workflow_id, execution.run_id, self.allow
+            )
             notes = [] if error is None else [_note("daemon.bad_child_input", error=error)]
             return Answer(decisions, notes)
         return Answer(

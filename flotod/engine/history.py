@@ -151,14 +151,14 @@ class Replay:
 
     # -- workflow -----------------------------------------------------------------------------
 
-    def _started(self, attrs: Mapping[str, Any], event_id: int) -> None:
+    def _started(self, attrs: Mapping[str, Any], _event_id: int) -> None:
         self.started = dict(attrs)
         self.input = attrs.get("input")
 
-    def _cancel_requested(self, attrs: Mapping[str, Any], event_id: int) -> None:
+    def _cancel_requested(self, _attrs: Mapping[str, Any], _event_id: int) -> None:
         self.cancel_requested = True
 
-    def _closing_failed(self, attrs: Mapping[str, Any], event_id: int) -> None:
+    def _closing_failed(self, attrs: Mapping[str, Any], _event_id: int) -> None:
         self.closing_failures.append((self._event_type, str(attrs.get("cause", ""))))
 
     def _problem(self, reason: str, **details: Any) -> None:
@@ -226,17 +226,17 @@ class Replay:
             return None, None
         return task_id, self.open_activities.pop(task_id, None)
 
-    def _activity_completed(self, attrs: Mapping[str, Any], event_id: int) -> None:
+    def _activity_completed(self, attrs: Mapping[str, Any], _event_id: int) -> None:
         task_id, _ = self._activity_closed(attrs)
         if task_id is not None:
             self._complete(task_id, attrs.get("result"))
 
-    def _activity_failed(self, attrs: Mapping[str, Any], event_id: int) -> None:
+    def _activity_failed(self, attrs: Mapping[str, Any], _event_id: int) -> None:
         task_id, _ = self._activity_closed(attrs)
         if task_id is not None and not self._ran_not(task_id, attrs):
             self._failure(task_id, attrs.get("reason"), attrs.get("details"))
 
-    def _activity_timed_out(self, attrs: Mapping[str, Any], event_id: int) -> None:
+    def _activity_timed_out(self, attrs: Mapping[str, Any], _event_id: int) -> None:
         task_id, _ = self._activity_closed(attrs)
         if task_id is not None and not self._ran_not(task_id, attrs):
             self._failure(
@@ -254,19 +254,19 @@ class Replay:
         self.retry_due[task_id] = None
         return True
 
-    def _activity_canceled(self, attrs: Mapping[str, Any], event_id: int) -> None:
+    def _activity_canceled(self, attrs: Mapping[str, Any], _event_id: int) -> None:
         task_id, open_activity = self._activity_closed(attrs)
         if task_id is not None and not (open_activity and open_activity.cancel_requested):
             self._failure(task_id, "canceled", attrs.get("details"))
 
-    def _activity_cancel_requested(self, attrs: Mapping[str, Any], event_id: int) -> None:
+    def _activity_cancel_requested(self, attrs: Mapping[str, Any], _event_id: int) -> None:
         # Also for RequestCancelActivityTaskFailed: SWF no longer knows the activity, so asking
         # again would fail the same way; its close event (if any) is in the history.
         open_activity = self.open_activities.get(attrs.get("activityId", ""))
         if open_activity is not None:
             open_activity.cancel_requested = True
 
-    def _schedule_failed(self, attrs: Mapping[str, Any], event_id: int) -> None:
+    def _schedule_failed(self, attrs: Mapping[str, Any], _event_id: int) -> None:
         activity_type = attrs.get("activityType") or {}
         cause = attrs.get("cause")
         details = {
@@ -313,7 +313,7 @@ class Replay:
 
     # -- timers -------------------------------------------------------------------------------
 
-    def _timer_started(self, attrs: Mapping[str, Any], event_id: int) -> None:
+    def _timer_started(self, attrs: Mapping[str, Any], _event_id: int) -> None:
         timer_id = attrs.get("timerId", "")
         kind, task_id = _timer_control(attrs.get("control"), timer_id)
         if kind == TIMER_CONTINUE:
@@ -334,7 +334,7 @@ class Replay:
             self._attempt_started(task_id)
         self.open_timers[timer_id] = OpenTimer(kind, task_id)
 
-    def _timer_fired(self, attrs: Mapping[str, Any], event_id: int) -> None:
+    def _timer_fired(self, attrs: Mapping[str, Any], _event_id: int) -> None:
         timer = self.open_timers.pop(attrs.get("timerId", ""), None)
         if timer is None or timer.task_id is None:
             return
@@ -343,11 +343,11 @@ class Replay:
         elif timer.kind == TIMER_TASK:
             self._complete(timer.task_id, None)
 
-    def _timer_gone(self, attrs: Mapping[str, Any], event_id: int) -> None:
+    def _timer_gone(self, attrs: Mapping[str, Any], _event_id: int) -> None:
         # TimerCanceled, or CancelTimerFailed: SWF does not know the timer (already fired).
         self.open_timers.pop(attrs.get("timerId", ""), None)
 
-    def _timer_failed(self, attrs: Mapping[str, Any], event_id: int) -> None:
+    def _timer_failed(self, attrs: Mapping[str, Any], _event_id: int) -> None:
         # A timer is how flotod waits, so a timer refused for a passing cause is started again
         # by the next decision task, which SWF schedules for the refusal; bounded per timer.
         timer_id = str(attrs.get("timerId"))
@@ -372,7 +372,7 @@ class Replay:
         self.open_children[event_id] = OpenChild(task_id, attrs.get("workflowId", ""))
         self._attempt_started(task_id)
 
-    def _child_start_failed(self, attrs: Mapping[str, Any], event_id: int) -> None:
+    def _child_start_failed(self, attrs: Mapping[str, Any], _event_id: int) -> None:
         child = self.open_children.pop(attrs.get("initiatedEventId", -1), None)
         task = _control_task(attrs.get("control"))
         details = {
@@ -393,7 +393,7 @@ class Replay:
             return
         self._problem("start_child_workflow_failed", **details)
 
-    def _child_started(self, attrs: Mapping[str, Any], event_id: int) -> None:
+    def _child_started(self, attrs: Mapping[str, Any], _event_id: int) -> None:
         child = self.open_children.get(attrs.get("initiatedEventId", -1))
         if child is not None:
             child.run_id = (attrs.get("workflowExecution") or {}).get("runId")
@@ -408,12 +408,12 @@ class Replay:
             )
         return child
 
-    def _child_completed(self, attrs: Mapping[str, Any], event_id: int) -> None:
+    def _child_completed(self, attrs: Mapping[str, Any], _event_id: int) -> None:
         child = self._child_closed(attrs)
         if child is not None:
             self._complete(child.task_id, attrs.get("result"))
 
-    def _child_failed(self, attrs: Mapping[str, Any], event_id: int) -> None:
+    def _child_failed(self, attrs: Mapping[str, Any], _event_id: int) -> None:
         child = self._child_closed(attrs)
         if child is None:
             return
@@ -426,7 +426,7 @@ class Replay:
                 reason += ": " + str(attrs["timeoutType"])
         self._failure(child.task_id, reason, decode_details(attrs.get("details")))
 
-    def _child_cancel_requested(self, attrs: Mapping[str, Any], event_id: int) -> None:
+    def _child_cancel_requested(self, attrs: Mapping[str, Any], _event_id: int) -> None:
         # Also for RequestCancelExternalWorkflowExecutionFailed: the child is unknown or closed.
         workflow_id = attrs.get("workflowId")
         for child in self.open_children.values():

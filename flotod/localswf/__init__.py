@@ -49,8 +49,9 @@ def make_backend(
     (``backend.scheduler.fire``), never by the clock.
     """
     install()
-    from flotod.localswf.backend import LocalSWFBackend
-    from flotod.localswf.faults import DecisionFaults, Throttle
+    # After install(): moto's modules must be patched before flotod's subclasses load them.
+    from flotod.localswf.backend import LocalSWFBackend  # noqa: PLC0415
+    from flotod.localswf.faults import DecisionFaults, Throttle  # noqa: PLC0415
 
     backend = LocalSWFBackend(
         region_name=region_name, poll_timeout=poll_timeout, manual_deadlines=manual_deadlines
@@ -65,7 +66,7 @@ def make_backend(
 def in_process_client(backend: LocalSWFBackend, region_name: str = "us-east-1") -> Any:
     """A boto3 SWF client answered by ``backend`` inside this process."""
     install()
-    from flotod.localswf.transport import client
+    from flotod.localswf.transport import client  # noqa: PLC0415 (after install(), as above)
 
     return client(backend, region_name)
 
@@ -73,6 +74,6 @@ def in_process_client(backend: LocalSWFBackend, region_name: str = "us-east-1") 
 def make_server(backend: LocalSWFBackend, host: str = "127.0.0.1", port: int = 0) -> LocalSWFServer:
     """A bound (not yet serving) threaded HTTP server for ``backend``; port 0 picks a free one."""
     install()
-    from flotod.localswf.transport import LocalSWFServer
+    from flotod.localswf.transport import LocalSWFServer  # noqa: PLC0415 (after install())
 
     return LocalSWFServer(backend, host, port)

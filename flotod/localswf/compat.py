@@ -7,6 +7,7 @@ by name and parameter list and raises :class:`LocalSwfIncompatible` naming what 
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import threading
 from typing import Any
@@ -72,8 +73,6 @@ class LocalSwfIncompatible(FlotodError):
 
 
 def _resolve(module_name: str, path: str) -> Any:
-    import importlib
-
     obj: Any = importlib.import_module(module_name)
     for part in path.split("."):
         obj = getattr(obj, part)
@@ -82,7 +81,7 @@ def _resolve(module_name: str, path: str) -> Any:
 
 def check() -> None:
     """Raise LocalSwfIncompatible listing every moto attribute that is missing or reshaped."""
-    import moto
+    import moto  # noqa: PLC0415 (an optional dependency: checked when used)
 
     problems: list[str] = []
     version = tuple(int(part) for part in moto.__version__.split(".")[:2])

@@ -61,7 +61,7 @@ class Lifecycle:
             signal.signal(signum, previous)
         self._previous.clear()
 
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
         if signum == signal.SIGHUP:
             self._reload = True
         elif signum == signal.SIGINT or self._stop:

@@ -208,7 +208,7 @@ _LEVEL_ALIASES = {"warn": "warning", "exception": "error", "msg": "info"}
 _second: tuple[int, str] = (-1, "")
 
 
-def _add_timestamp(logger: Any, method_name: str, event: EventDict) -> EventDict:
+def _add_timestamp(_logger: Any, _method_name: str, event: EventDict) -> EventDict:
     global _second
     now = time.time()
     whole = int(now)
@@ -220,7 +220,7 @@ def _add_timestamp(logger: Any, method_name: str, event: EventDict) -> EventDict
     return event
 
 
-def drop_empty(logger: Any, method_name: str, event: EventDict) -> EventDict:
+def drop_empty(_logger: Any, _method_name: str, event: EventDict) -> EventDict:
     """Leave out fields whose value is None (``reason=null`` says nothing on a success)."""
     empty = [key for key, value in event.items() if value is None]
     for key in empty:
@@ -228,7 +228,7 @@ def drop_empty(logger: Any, method_name: str, event: EventDict) -> EventDict:
     return event
 
 
-def _exception_field(logger: Any, method_name: str, event: EventDict) -> EventDict:
+def _exception_field(_logger: Any, _method_name: str, event: EventDict) -> EventDict:
     """Turn exc_info into one ``exception`` string: the traceback stays inside the record."""
     exc_info = event.pop("exc_info", None)
     if exc_info is True:

@@ -70,6 +70,7 @@ def daemon_poller(proc: ServiceProcess) -> DecisionPoller:
                 max_children=cfg.max_children,
                 continue_after_events=cfg.continue_after_events,
                 child_timeout_seconds=cfg.child_execution_timeout_seconds,
+                allow=cfg.allow,
             ),
             label=f" for {cfg.workflow_id}",
             before_poll=workflow.ensure,

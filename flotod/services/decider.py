@@ -24,7 +24,8 @@ def decider_handler(config: ServiceConfig) -> Handler:
                 domain=config.swf.domain,
                 task_list=decider.task_list,
                 default_activity_task_list=decider.default_activity_task_list or None,
-            )
+            ),
+            decider.allow,
         )
     assert decider.spec is not None, "a loaded non-dynamic decider config always has a spec"
     return SpecHandler(decider.spec, max_events=decider.history_cache_events)

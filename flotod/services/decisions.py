@@ -17,7 +17,13 @@ import structlog
 from structlog.contextvars import bound_contextvars
 
 from flotod.config import ServiceConfig
-from flotod.engine import Decision, closes_workflow, closing_reason, decision_rejected
+from flotod.engine import (
+    Decision,
+    closes_workflow,
+    closing_reason,
+    decision_rejected,
+    ends_workflow,
+)
 from flotod.engine.handlers import Answer, Handler
 from flotod.errors import IncompleteHistoryError, SwfError, UnknownResourceError, ValidationError
 from flotod.services.lanes import Lane
@@ -51,7 +57,9 @@ class DecisionSource:
     label: str  # STATUS= text after the task list, e.g. "for flotod_daemon"
     # Called before each poll (the daemon makes sure its workflow runs); may raise SwfError.
     before_poll: Callable[[], None] | None = None
-    # Called after a run was closed by our decisions (terminate_decider_after_completion).
+    # Called after our decisions ended a workflow: completed, failed or cancelled it, not
+    # continued it as new, whose next run still needs deciding
+    # (terminate_decider_after_completion).
     after_close: Callable[[], None] | None = None
 
 
@@ -73,7 +81,7 @@ class DecisionPoller:
         self.lane: Lane[DecisionTask] | None = None
 
     # -- Poller --------------------------------------------------------------------------------
-    def start(self, proc: ServiceProcess) -> None:
+    def start(self, proc: ServiceProcess) -> None:  # noqa: ARG002 (Poller protocol)
         self.lane = Lane(
             "flotod-poll",
             self._poll,
@@ -83,7 +91,7 @@ class DecisionPoller:
         )
         self.lane.start()
 
-    def check(self, proc: ServiceProcess) -> bool:
+    def check(self, proc: ServiceProcess) -> bool:  # noqa: ARG002 (Poller protocol)
         return self.lane is None or self.lane.alive()
 
     def reconfigure(self, config: ServiceConfig) -> None:
@@ -96,7 +104,7 @@ class DecisionPoller:
             f"{c.closed} closed, {c.errors} errors"
         )
 
-    def stop(self, quick: bool) -> None:
+    def stop(self, quick: bool) -> None:  # noqa: ARG002 (decisions are never cut short)
         if self.lane is not None:
             self.lane.stop()
 
@@ -143,7 +151,7 @@ class DecisionPoller:
         if forget_if_closed(self.history, task, decisions, source.handler):
             with self._lock:
                 self.counts_.closed += 1
-            if source.after_close is not None:
+            if source.after_close is not None and ends_workflow(decisions):
                 source.after_close()
 
 

@@ -14,7 +14,6 @@ exits non-zero. Nothing is silently kept.
 from __future__ import annotations
 
 import importlib
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -33,6 +32,7 @@ from flotod.swf.limits import (
     WORKFLOW_EXECUTION_TIMEOUT,
 )
 from flotod.worker import ActivityDefinition, Registry, default_registry
+from flotod.worker.registry import belongs
 
 TypeKind = Literal["workflow", "activity"]
 
@@ -157,18 +157,6 @@ def decider_types(
     return types
 
 
-def _belongs(definition: ActivityDefinition, modules: Iterable[str]) -> bool:
-    """Defined in one of ``modules`` (or a submodule), or exported by one of them."""
-    home = definition.func.__module__
-    for name in modules:
-        if home == name or home.startswith(name + "."):
-            return True
-        module = sys.modules.get(name)
-        if module is not None and definition.func in vars(module).values():
-            return True
-    return False
-
-
 def worker_types(
     registry: Registry, modules: Iterable[str], task_list: str, heartbeat_seconds: int
 ) -> list[TypeDef]:
@@ -177,11 +165,30 @@ def worker_types(
     for name in wanted:
         importlib.import_module(name)
     timeout = heartbeat_timeout(heartbeat_seconds)
-    return [
-        TypeDef("activity", d.name, d.version, task_list, heartbeat_timeout=timeout)
-        for d in registry
-        if _belongs(d, wanted)
-    ]
+    return [activity_type(d, task_list, timeout) for d in registry if belongs(d, wanted)]
+
+
+def _limit(value: int | str | None, default: int | None) -> int | None:
+    """A decorator's timeout as a TypeDef holds it: None there means no limit."""
+    if value is None:
+        return default
+    return value if isinstance(value, int) else None  # "NONE"
+
+
+def activity_type(
+    definition: ActivityDefinition, task_list: str, heartbeat_default: int | None
+) -> TypeDef:
+    """The type of one activity: its decorator's defaults, flotod's where it gives none."""
+    return TypeDef(
+        "activity",
+        definition.name,
+        definition.version,
+        definition.task_list or task_list,
+        heartbeat_timeout=_limit(definition.heartbeat_timeout, heartbeat_default),
+        schedule_to_start=_limit(definition.schedule_to_start_timeout, ACTIVITY_SCHEDULE_TO_START),
+        start_to_close=_limit(definition.start_to_close_timeout, ACTIVITY_START_TO_CLOSE),
+        schedule_to_close=_limit(definition.schedule_to_close_timeout, ACTIVITY_SCHEDULE_TO_CLOSE),
+    )
 
 
 def daemon_types(

@@ -61,13 +61,13 @@ class DeciderSpec:
         return out
 
     def to_json(self) -> str:
-        from flotod.specs.codec import dumps
+        from flotod.specs.codec import dumps  # noqa: PLC0415 (codec imports this module)
 
         return dumps(self)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> DeciderSpec:
-        from flotod.specs.codec import load_decider_spec
+        from flotod.specs.codec import load_decider_spec  # noqa: PLC0415 (as above)
 
         return load_decider_spec(text)
 

@@ -66,6 +66,31 @@ def check_seconds(owner: str, field: str, value: object) -> int:
     return value
 
 
+# SWF's word for "no limit" in a timeout, where the API allows it.
+NO_LIMIT = "NONE"
+
+
+def check_timeout(
+    owner: str, field: str, value: object, *, allow_none: bool = True
+) -> int | str | None:
+    """None (the registered default applies), whole seconds from 1 to 99,999,999, or "NONE"
+    (no limit) where SWF allows it; the value is sent as SWF's text form."""
+    if value is None:
+        return None
+    if value == NO_LIMIT and isinstance(value, str):
+        if not allow_none:
+            raise SpecError(f"{owner}: {field} cannot be {NO_LIMIT!r}: SWF requires a limit here")
+        return NO_LIMIT
+    if isinstance(value, bool) or not isinstance(value, int):
+        hint = ' or "NONE"' if allow_none else ""
+        raise SpecError(f"{owner}: {field} must be whole seconds{hint}, got {value!r}")
+    if not 1 <= value <= MAX_SECONDS:
+        raise SpecError(
+            f"{owner}: {field} is {value}, SWF allows 1 to {MAX_SECONDS} seconds (8 digits)"
+        )
+    return value
+
+
 def check_number(owner: str, field: str, value: object, minimum: float) -> float:
     """A finite number >= ``minimum`` (NaN compares false with everything, so it is named)."""
     if isinstance(value, bool) or not isinstance(value, int | float):

@@ -61,7 +61,7 @@ class InstantRetry(RetryStrategy):
     def __init__(self, retries: int) -> None:
         self.retries = _check_int("InstantRetry", "retries", retries, 0)
 
-    def delay_seconds(self, task_id: str, failures: int) -> int:
+    def delay_seconds(self, task_id: str, failures: int) -> int:  # noqa: ARG002 (the strategy interface)
         return 0
 
     def to_dict(self) -> dict[str, Any]:

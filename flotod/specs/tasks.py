@@ -20,6 +20,7 @@ from flotod.specs.limits import (
     check_seconds,
     check_task_list,
     check_text,
+    check_timeout,
 )
 from flotod.specs.retry import RetryStrategy
 
@@ -63,13 +64,39 @@ def _check_retry(owner: str, value: object) -> RetryStrategy | None:
     return value
 
 
+# Per-task overrides of the activity type's registered timeouts, in the decision's names.
+ACTIVITY_TIMEOUTS = {
+    "start_to_close_timeout": "startToCloseTimeout",
+    "schedule_to_start_timeout": "scheduleToStartTimeout",
+    "schedule_to_close_timeout": "scheduleToCloseTimeout",
+    "heartbeat_timeout": "heartbeatTimeout",
+}
+# Per-child overrides of the child workflow type's registered timeouts.
+CHILD_TIMEOUTS = {
+    "child_decision_timeout_seconds": "taskStartToCloseTimeout",
+    "child_execution_timeout_seconds": "executionStartToCloseTimeout",
+}
+
+
+def timeout_attributes(task: ActivityTask | ChildWorkflow) -> dict[str, str]:
+    """The timeouts ``task`` sets, as SWF decision attributes (absent ones keep the type's)."""
+    names = CHILD_TIMEOUTS if isinstance(task, ChildWorkflow) else ACTIVITY_TIMEOUTS
+    out = {}
+    for field, swf_name in names.items():
+        value = getattr(task, field)
+        if value is not None:
+            out[swf_name] = str(value)
+    return out
+
+
 def _with_optional_fields(
     out: dict[str, Any], task: ActivityTask | ChildWorkflow
 ) -> dict[str, Any]:
     """Add the fields activities and child workflows share, leaving out the absent ones."""
     if task.requires:
         out["requires"] = list(task.requires)
-    for key in ("input", "retry_strategy", "task_list"):
+    timeouts = CHILD_TIMEOUTS if isinstance(task, ChildWorkflow) else ACTIVITY_TIMEOUTS
+    for key in ("input", "retry_strategy", "task_list", *timeouts):
         value = getattr(task, key)
         if value is not None:
             out[key] = value
@@ -118,7 +145,9 @@ class Task:
 class ActivityTask(Task):
     """Runs activity ``name``/``version`` on a worker.
 
-    ``input`` reaches the activity as ``context['activity_task']``.
+    ``input`` reaches the activity as ``context['activity_task']``. The four timeouts
+    (seconds, or "NONE" for no limit) override the activity type's registered defaults for
+    this task only; None keeps the registered default.
     """
 
     type_name: ClassVar[str] = "ActivityTask"
@@ -127,6 +156,10 @@ class ActivityTask(Task):
     input: Any
     retry_strategy: RetryStrategy | None
     task_list: str | None
+    start_to_close_timeout: int | str | None
+    schedule_to_start_timeout: int | str | None
+    schedule_to_close_timeout: int | str | None
+    heartbeat_timeout: int | str | None
 
     def __init__(
         self,
@@ -137,6 +170,10 @@ class ActivityTask(Task):
         input: Any = None,
         retry_strategy: RetryStrategy | None = None,
         task_list: str | None = None,
+        start_to_close_timeout: int | str | None = None,
+        schedule_to_start_timeout: int | str | None = None,
+        schedule_to_close_timeout: int | str | None = None,
+        heartbeat_timeout: int | str | None = None,
     ) -> None:
         kind = type(self).__name__
         owner = f"{kind} {activity_id or name!r}"
@@ -153,6 +190,16 @@ class ActivityTask(Task):
             retry_strategy=_check_retry(owner, retry_strategy),
             task_list=check_task_list(owner, "task_list", task_list),
             id_=id_ or default_task_id(name, version, input, req),
+            start_to_close_timeout=check_timeout(
+                owner, "start_to_close_timeout", start_to_close_timeout
+            ),
+            schedule_to_start_timeout=check_timeout(
+                owner, "schedule_to_start_timeout", schedule_to_start_timeout
+            ),
+            schedule_to_close_timeout=check_timeout(
+                owner, "schedule_to_close_timeout", schedule_to_close_timeout
+            ),
+            heartbeat_timeout=check_timeout(owner, "heartbeat_timeout", heartbeat_timeout),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -167,7 +214,12 @@ class Generator(ActivityTask):
 
 
 class ChildWorkflow(Task):
-    """Starts a child workflow execution; its result flows to the tasks that require it."""
+    """Starts a child workflow execution; its result flows to the tasks that require it.
+
+    ``child_decision_timeout_seconds`` (the child's decision task timeout, or "NONE") and
+    ``child_execution_timeout_seconds`` (how long the child may run; SWF requires a limit)
+    override the child workflow type's registered defaults; None keeps them.
+    """
 
     type_name: ClassVar[str] = "ChildWorkflow"
     workflow_type_name: str
@@ -175,6 +227,8 @@ class ChildWorkflow(Task):
     input: Any
     retry_strategy: RetryStrategy | None
     task_list: str | None
+    child_decision_timeout_seconds: int | str | None
+    child_execution_timeout_seconds: int | str | None
 
     def __init__(
         self,
@@ -185,6 +239,8 @@ class ChildWorkflow(Task):
         input: Any = None,
         retry_strategy: RetryStrategy | None = None,
         task_list: str | None = None,
+        child_decision_timeout_seconds: int | str | None = None,
+        child_execution_timeout_seconds: int | None = None,
     ) -> None:
         owner = f"ChildWorkflow {workflow_id or workflow_type_name!r}"
         name = check_text(owner, "workflow_type_name", workflow_type_name, MAX_NAME_LENGTH)
@@ -202,6 +258,15 @@ class ChildWorkflow(Task):
             retry_strategy=_check_retry(owner, retry_strategy),
             task_list=check_task_list(owner, "task_list", task_list),
             id_=id_ or default_task_id(name, version, input, req),
+            child_decision_timeout_seconds=check_timeout(
+                owner, "child_decision_timeout_seconds", child_decision_timeout_seconds
+            ),
+            child_execution_timeout_seconds=check_timeout(
+                owner,
+                "child_execution_timeout_seconds",
+                child_execution_timeout_seconds,
+                allow_none=False,
+            ),
         )
 
     @property

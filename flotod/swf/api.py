@@ -265,9 +265,7 @@ class SwfApi:
         page_size: int | None = None,
     ) -> list[dict[str, Any]]:
         """Open executions started in the window (default: the last 365 days), all pages."""
-        params = _list_params(
-            domain, oldest_start, latest_start, workflow_id, type_name, type_version, tag, page_size
-        )
+        params = _list_params(domain, workflow_id, type_name, type_version, tag, page_size)
         params["startTimeFilter"] = _time_filter(oldest_start, latest_start)
         return list(self._pages("list_open_workflow_executions", "executionInfos", params))
 
@@ -287,8 +285,6 @@ class SwfApi:
         """Closed executions started in the window (default: the last 365 days), all pages."""
         params = _list_params(
             domain,
-            oldest_start,
-            latest_start,
             workflow_id,
             type_name,
             type_version,
@@ -333,8 +329,6 @@ def _time_filter(oldest: datetime | None, latest: datetime | None) -> dict[str, 
 
 def _list_params(
     domain: str,
-    oldest: datetime | None,
-    latest: datetime | None,
     workflow_id: str | None,
     type_name: str | None,
     type_version: str | None,

@@ -57,7 +57,7 @@ class _Forward:
     def __init__(self, send: Send) -> None:
         self.send = send
 
-    def __call__(self, logger: Any, method_name: str, event_dict: Any) -> str:
+    def __call__(self, _logger: Any, method_name: str, event_dict: Any) -> str:
         event = dict(event_dict)
         event.setdefault("level", _LEVEL_NAMES.get(method_name, method_name))
         if "exc_info" in event:

@@ -29,7 +29,7 @@ DATACLASS_OF: dict[str, type[Any]] = {
     "daemon": DaemonConfig,
 }
 # Fields that hold what the loader made of the settings, not a setting of their own.
-DERIVED = {"decider": {"spec"}}
+DERIVED = {"decider": {"spec", "allow"}, "daemon": {"allow"}}
 
 
 def setting_fields(section: str) -> dict[str, dataclasses.Field[Any]]:

@@ -15,6 +15,7 @@ from flotod.config import (
     list_instances,
     load_config,
 )
+from flotod.engine.allowlist import Allowlist
 from flotod.errors import ConfigError
 from flotod.specs import DeciderSpec
 
@@ -29,7 +30,12 @@ def test_single_file_defaults_fill_everything_else(write: Write) -> None:
     assert isinstance(config, ServiceConfig)
     assert config.instance == "main"
     assert config.table == "daemon.main"
-    assert config.daemon == DaemonConfig(workflow_id="wf")
+    # the allowlists' defaults: what this one-table config serves, the daemon's own only
+    served = Allowlist(
+        task_lists=frozenset({"flotod_daemon"}),
+        child_workflow_types=frozenset({"flotod_daemon_child:v1"}),
+    )
+    assert config.daemon == DaemonConfig(workflow_id="wf", allow=served)
     assert config.swf.domain == "flotod"
     assert config.swf.region == "us-east-1"
     assert config.logging.level == "info"

@@ -33,6 +33,10 @@ def test_print_config_is_loadable_toml_with_secrets_masked(write: Write, confdir
         "child_execution_timeout_seconds": 604800,
         "decision_timeout_seconds": 10,
         "drain_timeout_seconds": 90,
+        "allowed_activity_types": [],
+        "allowed_task_lists": [],
+        "allowed_child_workflow_types": [],
+        "allowed_child_workflow_ids": ["*"],
     }
     # Every declared shared setting is shown, defaults included.
     assert set(parsed["swf"]) == {s.name for s in SETTINGS if s.section == "swf"}

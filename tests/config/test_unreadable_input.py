@@ -58,7 +58,7 @@ def deep_spec(conf: Path) -> tuple[str, str]:
     (conf / "deep.json").write_text("[" * DEPTH + "]" * DEPTH)
     return "decider", (
         f"{path}: decider.d.spec_file: {conf / 'deep.json'} is not a valid decider spec: "
-        "JSON nested too deeply"
+        "decider spec is not valid JSON: JSON nested deeper than 100 levels"
     )
 
 

@@ -109,7 +109,16 @@ class Site:
         self.services: list[Service] = []
 
     def config(self, kind: str, name: str = "main", **table: Any) -> Path:
+        """One file per service. A config's allowlists default to what it serves, which for
+        a file holding one table is little: deciders and daemons written here allow every
+        task list and child type unless the test names its own (test_allowlists does)."""
         path = self.tmp / f"{kind}-{name}.toml"
+        if kind in ("decider", "daemon"):
+            table = {
+                "allowed_task_lists": ["*"],
+                "allowed_child_workflow_types": ["*"],
+                **table,
+            }
         lines = [
             "[swf]",
             f'endpoint_url = "{self.url}"',

@@ -13,12 +13,12 @@ import pytest
 from flotod.cli.main import main
 from tests.services.conftest import Site
 
-ACTIVITY = {"name": "slow", "version": "v1"}  # tests.services.acts' activity
+ACTIVITY = {"name": "reg_slow", "version": "v1"}  # tests.services.reg_acts' activity
 
 
 def worker_config(site: Site, heartbeat: int, name: str = "main") -> Path:
     return site.config(
-        "worker", name, task_list="reg_at", modules=["tests.services.acts"],
+        "worker", name, task_list="reg_at", modules=["tests.services.reg_acts"],
         heartbeat_seconds=heartbeat,
     )  # fmt: skip
 
@@ -51,7 +51,7 @@ def test_the_cli_and_the_worker_register_the_same_defaults(
     worker = site.start(
         "worker", with_domain(site, worker_config(site, heartbeat, "svc"), by_service)
     )
-    worker.wait_for("registration.type", name="slow", registered=True)
+    worker.wait_for("registration.type", name="reg_slow", registered=True)
     worker.wait_for("service.ready")
     assert worker.stop() == 0
 
@@ -74,14 +74,14 @@ def test_other_defaults_already_registered_are_reported_by_both(
     code = main(["register", "--config", str(later)])
     out, err = capsys.readouterr()
     assert code == 65
-    assert "activity slow:v1: defaultTaskHeartbeatTimeout is 300, the config gives 1800" in err
+    assert "activity reg_slow:v1: defaultTaskHeartbeatTimeout is 300, the config gives 1800" in err
     assert "register a new version" in err
     assert "registered earlier, other defaults" in out
     # SWF kept the first registration: that is what is served, and what is shown.
     assert described(site, domain)["defaultTaskHeartbeatTimeout"] == "300"
 
     worker = site.start("worker", later)
-    record = worker.wait_for("registration.defaults_differ", type="activity slow:v1")
+    record = worker.wait_for("registration.defaults_differ", type="activity reg_slow:v1")
     assert record["differences"] == ["defaultTaskHeartbeatTimeout is 300, the config gives 1800"]
     assert "register a new version" in record["remedy"]
     worker.wait_for("service.ready")  # a warning, not a refusal: the type is served as held
@@ -93,7 +93,7 @@ def test_register_shows_the_task_list_swf_holds(
 ) -> None:
     domain = fresh_domain(site)
     site.client.register_activity_type(
-        domain=domain, name="slow", version="v1", defaultTaskList={"name": "elsewhere"},
+        domain=domain, name="reg_slow", version="v1", defaultTaskList={"name": "elsewhere"},
         defaultTaskHeartbeatTimeout="300", defaultTaskScheduleToStartTimeout="3600",
         defaultTaskStartToCloseTimeout="3600", defaultTaskScheduleToCloseTimeout="7200",
     )  # fmt: skip
@@ -101,7 +101,7 @@ def test_register_shows_the_task_list_swf_holds(
     code = main(["register", "--config", str(config), "--json"])
     out, err = capsys.readouterr()
     assert code == 65, err
-    (state,) = [t for t in json.loads(out)["types"] if t["name"] == "slow"]
+    (state,) = [t for t in json.loads(out)["types"] if t["name"] == "reg_slow"]
     assert state["task_list"] == "elsewhere"
     assert state["differences"] == [
         {"field": "defaultTaskList", "registered": "elsewhere", "config": "reg_at"}

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from flotod.config.settings import SETTINGS
-from flotod.specs import ActivityTask, DeciderSpec, Timer, to_jsonable
+from flotod.specs import ActivityTask, ChildWorkflow, DeciderSpec, Timer, to_jsonable
 from tests.services.conftest import Service, Site, eventually
 
 pytestmark = pytest.mark.slow
@@ -299,6 +299,55 @@ def probe_daemon_child_execution_timeout(site: Site) -> None:
     assert daemon.stop() == 0
 
 
+# Each allowlist narrowed on reload to refuse _NARROWED_TASKS, and what the refusal names.
+_NARROWED: dict[str, tuple[str, str]] = {
+    "allowed_activity_types": ('["Other:v1"]', "activity_type"),
+    "allowed_task_lists": ('["nothing"]', "task_list"),
+    "allowed_child_workflow_types": ('["nothing"]', "child_workflow_type"),
+    "allowed_child_workflow_ids": ('["jobs-*"]', "workflow_id 'other'"),
+}
+_NARROWED_TASKS = [
+    ActivityTask("X", "v1", activity_id="x", task_list="q"),
+    ChildWorkflow("kidtype", "v1", workflow_id="k"),
+]
+
+
+def daemon_allowlist_probe(key: str) -> Callable[[Site], None]:
+    def probe(site: Site) -> None:
+        daemon, path = started_daemon(site)
+        value, named = _NARROWED[key]
+        change(path, "daemon.main", key, value)
+        reload(daemon, key)
+        spec = DeciderSpec(domain=site.domain, activity_tasks=_NARROWED_TASKS)
+        signal_daemon(site, {"decider_spec": dict(to_jsonable(spec)), "workflow_id": "other"})
+        eventually(lambda: daemon_events(site, "MarkerRecorded"), what="a rejection marker")
+        (marker,) = daemon_events(site, "MarkerRecorded")
+        reason = json.loads(marker["markerRecordedEventAttributes"]["details"])["reason"]
+        assert named in reason and "not allowed" in reason, reason
+        assert daemon.stop() == 0
+
+    return probe
+
+
+def decider_allowlist_probe(key: str) -> Callable[[Site], None]:
+    def probe(site: Site) -> None:
+        path = site.config("decider", task_list="rk_dyn", dynamic=True, workflow_type_name="rkdyn")
+        decider = site.start("decider", path)
+        decider.wait_for("registration.type", name="rkdyn")
+        value, named = _NARROWED[key]
+        change(path, "decider.main", key, value)
+        reload(decider, key)
+        run = site.start_workflow(
+            "rkdyn", "rk-dyn", input={"activity_tasks": to_jsonable(_NARROWED_TASKS)}
+        )
+        closing = site.wait_closed("rk-dyn", run)
+        failed = closing["workflowExecutionFailedEventAttributes"]
+        assert failed["reason"] == "not_allowed" and named in json.loads(failed["details"])
+        assert decider.stop() == 0
+
+    return probe
+
+
 PROBES: dict[str, Callable[..., None]] = {
     "logging.level": probe_logging_level,
     "logging.format": probe_logging_format,
@@ -310,6 +359,12 @@ PROBES: dict[str, Callable[..., None]] = {
     "daemon.continue_after_events": probe_daemon_continue_after_events,
     "daemon.child_execution_timeout_seconds": probe_daemon_child_execution_timeout,
     "daemon.drain_timeout_seconds": drain_timeout_probe("daemon"),
+    **{
+        f"decider.{key}": decider_allowlist_probe(key)
+        for key in _NARROWED
+        if key != "allowed_child_workflow_ids"
+    },
+    **{f"daemon.{key}": daemon_allowlist_probe(key) for key in _NARROWED},
 }
 
 
