@@ -2,12 +2,12 @@
 
     .venv/bin/python bench/footprint.py [--quick] [--write]
 
-The services run with the packaged configs (etc/*.toml: the hello decider and worker, the
-daemon), pointed at a ``flotod local-swf`` whose poll timeout is SWF's 60 s. Measured from
-outside each process: exec to ``READY=1`` on a datagram socket passed as $NOTIFY_SOCKET (one
-service at a time, so they do not compete for the cores), resident memory (VmRSS) and CPU
-over an idle window, then the time from SIGTERM to exit with every poll still in flight
-(goal: 2 s, the same as READY).
+The services run with the packaged configs (etc/flotod.toml, and the examples in conf.d: the
+hello decider and worker, the daemon), pointed at a ``flotod local-swf`` whose poll timeout is
+SWF's 60 s. Measured from outside each process: exec to ``READY=1`` on a datagram socket
+passed as $NOTIFY_SOCKET (one service at a time, so they do not compete for the cores),
+resident memory (VmRSS) and CPU over an idle window, then the time from SIGTERM to exit with
+every poll still in flight (goal: 2 s, the same as READY).
 """
 
 from __future__ import annotations
@@ -55,10 +55,10 @@ class Footprint:
 def write_configs(directory: Path, url: str) -> None:
     """The packaged configs, with the endpoint and spec path of this run."""
     etc = REPO_ROOT / "etc"
-    for name in ("decider.toml", "worker.toml", "daemon.toml"):
-        text = (etc / name).read_text()
-        text = text.replace("/etc/flotod/specs/", str(etc / "specs") + "/")
-        (directory / name).write_text(text)
+    # As an operator does: the examples copied into conf.d (the spec path is relative).
+    (directory / "conf.d").mkdir(exist_ok=True)
+    for example in (etc / "examples").iterdir():
+        (directory / "conf.d" / example.name).write_text(example.read_text())
     shared = (etc / "flotod.toml").read_text()
     shared = re.sub(
         r'^endpoint_url = ""',

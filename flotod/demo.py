@@ -47,7 +47,7 @@ def _toml_list(items: Sequence[str]) -> str:
 def write_configs(directory: Path, endpoint: str) -> None:
     """The configs an operator would put in /etc/flotod, for this demo's embedded SWF."""
     (directory / "specs").mkdir(parents=True, exist_ok=True)
-    # hello runs from its JSON form, as the packaged /etc/flotod/specs/hello.json does.
+    # hello runs from its JSON form, as the packaged sample hello.json does.
     (directory / "specs" / "hello.json").write_text(hello.SPEC.to_json(), encoding="utf-8")
     (directory / "flotod.toml").write_text(
         f"[swf]\nendpoint_url = {json.dumps(endpoint)}\ndomain = {json.dumps(DOMAIN)}\n"

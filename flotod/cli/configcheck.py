@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from flotod.cli import output
-from flotod.config import DEFAULT_CONFIG_PATH, list_instances, load_config
+from flotod.config import DEFAULT_CONFIG_PATH, check_shared, list_instances, load_config
 from flotod.errors import EX_CONFIG, EX_OK, ConfigError, FlotodError
 
 HELP = "Check every decider, worker and daemon table of a config, listing every problem"
@@ -51,14 +51,26 @@ def run(args: argparse.Namespace) -> int:
     if not getattr(args, "config_action", False):
         raise UsageError("expected an action: check")
     results = check(Path(args.config))
+    if not results:
+        return _run_without_instances(args)
     bad = {k: v for k, v in results.items() if v}
     if args.json:
-        output.print_json({"ok": not bad and bool(results), "instances": results})
-    elif not results:
-        print(f"{args.config}: no [decider.NAME], [worker.NAME] or [daemon.NAME] tables")
+        output.print_json({"ok": not bad, "instances": results})
     else:
         for key, problems in results.items():
             print(f"{'ok' if not problems else 'FAILED':6}  {key}")
             for problem in problems:
                 print(f"        {problem}")
-    return EX_CONFIG if bad or not results else EX_OK
+    return EX_CONFIG if bad else EX_OK
+
+
+def _run_without_instances(args: argparse.Namespace) -> int:
+    """A fresh install has shared settings and no instance yet: check those, and say so."""
+    problems = check_shared(Path(args.config))
+    if args.json:
+        output.print_json({"ok": not problems, "instances": {}, "problems": problems})
+    else:
+        for problem in problems:
+            print(problem)
+        print(f"{args.config}: no [decider.NAME], [worker.NAME] or [daemon.NAME] tables")
+    return EX_CONFIG if problems else EX_OK

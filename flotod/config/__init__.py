@@ -2,14 +2,15 @@
 
 Public API: :func:`load_config`, :func:`add_config_arguments` + :func:`resolve_config` for
 the services' command lines, :func:`reload_config` for SIGHUP, :func:`print_config` and
-:func:`reference_markdown` for people, :func:`list_instances` to check a whole host,
+:func:`reference_markdown` for people, :func:`list_instances` and
+:func:`check_shared` to check a whole host,
 :data:`SETTINGS` for the declarations themselves.
 """
 
 from __future__ import annotations
 
 from flotod.config.cli import add_config_arguments, resolve_config
-from flotod.config.loader import DEFAULT_CONFIG_PATH, list_instances, load_config
+from flotod.config.loader import DEFAULT_CONFIG_PATH, check_shared, list_instances, load_config
 from flotod.config.model import (
     DaemonConfig,
     DeciderConfig,
@@ -37,6 +38,7 @@ __all__ = [
     "SwfConfig",
     "WorkerConfig",
     "add_config_arguments",
+    "check_shared",
     "diff_configs",
     "list_instances",
     "load_config",

@@ -6,6 +6,7 @@ and appends problem lines; none raises, so every problem reaches the operator at
 
 from __future__ import annotations
 
+import copy
 import importlib
 import stat
 import tomllib
@@ -101,8 +102,14 @@ def load_decider_logic(
             where, values["spec_object"], entries["spec_object"].file, problems
         )
         key = "spec_object"
-    if spec is not None:
-        _check_spec_fits(where, key, spec, values, swf_values, entries[key].file, problems)
+    if spec is None:
+        return None
+    _check_spec_fits(where, key, spec, values, swf_values, entries[key].file, problems)
+    if spec.domain is None and isinstance(swf_values.get("domain"), str):
+        # A spec that names no domain runs in the config's; a copy, so a spec_object shared
+        # by several tables (or a reload) is never changed in place.
+        spec = copy.copy(spec)
+        spec.domain = swf_values["domain"]
     return spec
 
 
@@ -174,7 +181,7 @@ def _check_spec_fits(
 ) -> None:
     """The decider polls [swf].domain and its own task_list: a spec naming others is a mistake."""
     domain = swf_values.get("domain")
-    if domain is not None and spec.domain != domain:
+    if domain is not None and spec.domain is not None and spec.domain != domain:
         problems.append(
             f'{file}: {where}.{key}: the spec\'s domain "{spec.domain}" differs from '
             f'swf.domain "{domain}"'

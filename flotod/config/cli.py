@@ -29,7 +29,8 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
         "--config",
         metavar="PATH",
         default=str(DEFAULT_CONFIG_PATH),
-        help="a TOML file, or a directory whose *.toml files are merged (default: %(default)s)",
+        help="a TOML file, or a directory whose *.toml and then conf.d/*.toml files are merged "
+        "(default: %(default)s)",
     )
     group.add_argument(
         "--instance",

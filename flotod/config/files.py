@@ -1,7 +1,16 @@
-"""Reading ``--config PATH``: one TOML file, or every ``*.toml`` in a directory, merged.
+"""Reading ``--config PATH``: one TOML file, or a directory's ``*.toml`` and ``conf.d/*.toml``.
 
-Merging is table by table and key by key. Every value remembers the file it came from, so a
-problem found later names the right file, and a key set in two files is reported with both.
+A directory has two layers, read in this order, each in sorted order: its own ``*.toml`` (the
+package ships ``flotod.toml`` there) and ``conf.d/*.toml`` (the operator's, which the package
+never touches). The merge rules:
+
+- ``[swf]`` and ``[logging]`` merge key by key. A key set in ``conf.d`` replaces the value of
+  the layer above, so an operator changes a shared setting without editing a packaged file; a
+  key set twice in the same layer is an error naming both files.
+- A ``[kind.NAME]`` table lives in one file: defining it in a second file is an error naming
+  both, whichever layers they are in.
+
+Every value remembers the file it came from, so a problem found later names the right file.
 """
 
 from __future__ import annotations
@@ -32,6 +41,8 @@ class RawConfig:
     instances: dict[str, dict[str, dict[str, Entry]]] = field(default_factory=dict)
     # (kind, instance) -> first file defining that table
     table_files: dict[tuple[str, str], Path] = field(default_factory=dict)
+    # file -> its layer: 0 for the directory's own files (or a single file), 1 for conf.d
+    layers: dict[Path, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     # A file failed to parse: what seems missing may be in it, so don't report absences.
     unreadable: bool = False
@@ -51,27 +62,42 @@ def did_you_mean(word: str, candidates: list[str] | tuple[str, ...]) -> str:
     return f' (did you mean "{close[0]}"?)' if close else ""
 
 
-def config_files(path: Path) -> tuple[list[Path], list[str]]:
-    """The files ``--config`` names, in merge order, and a problem if there are none."""
+CONF_D = "conf.d"
+
+
+def _tomls(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.glob("*.toml") if p.is_file())
+
+
+def config_layers(path: Path) -> tuple[list[list[Path]], list[str]]:
+    """The files ``--config`` names, layer by layer in merge order, and a problem if there are
+    none at all."""
     try:
         if path.is_dir():
-            files = sorted(p for p in path.glob("*.toml") if p.is_file())
-            if not files:
-                return [], [f"{path}: no *.toml files in this directory"]
-            return files, []
+            layers = [_tomls(path), _tomls(path / CONF_D)]
+            if not any(layers):
+                return [], [f"{path}: no *.toml files in this directory or in {CONF_D}/"]
+            return layers, []
         if path.is_file():
-            return [path], []
+            return [[path]], []
     except OSError as exc:  # e.g. a parent directory this user may not enter
         return [], [f"{path}: cannot read: {exc.strerror or exc}"]
     return [], [f"{path}: no such file or directory"]
 
 
+def config_files(path: Path) -> tuple[list[Path], list[str]]:
+    """The files ``--config`` names, in merge order, and a problem if there are none."""
+    layers, problems = config_layers(path)
+    return [file for layer in layers for file in layer], problems
+
+
 def read_config(path: Path) -> RawConfig:
     """Parse and merge; collects every problem instead of stopping at the first."""
     raw = RawConfig(path=path)
-    files, raw.problems = config_files(path)
-    raw.files = files
-    for file in files:
+    layers, raw.problems = config_layers(path)
+    raw.files = [file for layer in layers for file in layer]
+    raw.layers = {file: number for number, layer in enumerate(layers) for file in layer}
+    for file in raw.files:
         document = _parse(file, raw.problems)
         if document is None:
             raw.unreadable = True
@@ -127,7 +153,12 @@ def _merge(raw: RawConfig, file: Path, document: dict[str, Any]) -> None:
                     f"got {toml_repr(body)}"
                 )
                 continue
-            raw.table_files.setdefault((name, instance), file)
+            first = raw.table_files.setdefault((name, instance), file)
+            if first != file:
+                raw.problems.append(
+                    f"{file}: [{where}]: already defined in {first} (one file per table)"
+                )
+                continue
             _merge_keys(raw, file, where, body, per_kind.setdefault(instance, {}))
 
 
@@ -136,7 +167,7 @@ def _merge_keys(
 ) -> None:
     for key, value in table.items():
         previous = into.get(key)
-        if previous is not None:
+        if previous is not None and raw.layers.get(previous.file, 0) >= raw.layers.get(file, 0):
             raw.problems.append(f"{file}: {where}.{key}: already set in {previous.file}")
             continue
         into[key] = Entry(value, file)

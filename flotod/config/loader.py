@@ -159,6 +159,17 @@ def load_config(path: str | Path, kind: str, instance: str | None = None) -> Ser
     )
 
 
+def check_shared(path: str | Path) -> list[str]:
+    """The problems of the files and of their shared tables alone ([swf], [logging]): what a
+    host with no instance table yet (a fresh install) can get wrong."""
+    raw = read_config(Path(path))
+    problems = raw.problems
+    swf_values = convert_table("swf", raw.shared.get("swf", {}), None, problems)
+    convert_table("logging", raw.shared.get("logging", {}), None, problems)
+    check_credentials(swf_values, raw.shared.get("swf", {}), problems)
+    return [one_line(p) for p in problems]
+
+
 def list_instances(path: str | Path) -> dict[str, list[str]]:
     """The instance names of every kind, e.g. for a "check every service on this host" command
     that then calls :func:`load_config` for each. Raises ConfigError if the files don't parse."""

@@ -1,7 +1,8 @@
 """Hello world: one activity greeting the name given in its task's input.
 
-The spec is the one shipped as ``/etc/flotod/specs/hello.json`` (etc/specs/hello.json), served
-by the sample ``[worker.hello]`` and ``[decider.hello]`` configs.
+The spec is the one shipped as ``/usr/share/doc/flotod/examples/hello.json``
+(etc/examples/hello.json, which names no domain), served by the sample ``[worker.hello]`` and
+``[decider.hello]`` configs.
 
 Expected result: ``{"greet": "Hello, world!"}``.
 """

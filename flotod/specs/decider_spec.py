@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from flotod.errors import SpecError
 from flotod.specs.graph import check_graph
-from flotod.specs.limits import MAX_NAME_LENGTH, check_task_list, check_text
+from flotod.specs.limits import MAX_NAME_LENGTH, check_optional_text, check_task_list
 from flotod.specs.tasks import Task
 
 
@@ -24,14 +24,15 @@ class DeciderSpec:
 
     def __init__(
         self,
-        domain: str,
+        domain: str | None = None,
         task_list: str | None = None,
         activity_tasks: Iterable[Task] = (),
         default_activity_task_list: str | None = None,
         repeat_workflow: bool = False,
         terminate_decider_after_completion: bool = False,
     ) -> None:
-        check_text("DeciderSpec", "domain", domain, MAX_NAME_LENGTH)
+        # None: the domain of the decider that serves the spec ([swf] domain in its config).
+        check_optional_text("DeciderSpec", "domain", domain, MAX_NAME_LENGTH)
         if isinstance(activity_tasks, str | bytes | dict):
             raise SpecError("DeciderSpec: activity_tasks must be a list of tasks")
         tasks = tuple(activity_tasks)
@@ -48,7 +49,9 @@ class DeciderSpec:
         self.activity_tasks = tasks
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"domain": self.domain, "activity_tasks": list(self.activity_tasks)}
+        out: dict[str, Any] = {"activity_tasks": list(self.activity_tasks)}
+        if self.domain is not None:
+            out["domain"] = self.domain
         if self.task_list is not None:
             out["task_list"] = self.task_list
         if self.default_activity_task_list is not None:

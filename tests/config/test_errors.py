@@ -113,7 +113,9 @@ def test_missing_path_and_empty_directory(tmp_path: Path, confdir: Path) -> None
     assert problems_of(tmp_path / "nope", "daemon") == [
         f"{tmp_path / 'nope'}: no such file or directory"
     ]
-    assert problems_of(confdir, "daemon") == [f"{confdir}: no *.toml files in this directory"]
+    assert problems_of(confdir, "daemon") == [
+        f"{confdir}: no *.toml files in this directory or in conf.d/"
+    ]
 
 
 def test_instance_selection_errors(write: Write, confdir: Path) -> None:

@@ -26,8 +26,21 @@ boot_ct() {
   local pristine=$1
   CT_ROOT=$2
   cp -a --reflink=auto "$pristine" "$CT_ROOT"
+  start_ct
+}
+
+# Power the container off and boot the same root again, as a host reboot does: what is
+# enabled comes back, what lives in /run (runtime drop-ins) does not.
+reboot_ct() {
+  teardown_ct
+  start_ct
+}
+
+# Boot $CT_ROOT and wait until its systemd reports running (or degraded).
+start_ct() {
+  CT_PID1=""
   systemd-nspawn --register=no --keep-unit --console=passive -D "$CT_ROOT" --boot \
-    >"$WORK/nspawn.log" 2>&1 &
+    >>"$WORK/nspawn.log" 2>&1 &
   CT_NSPAWN_PID=$!
   # nspawn forks helpers before the container's init: wait for a child that is systemd.
   local i pid

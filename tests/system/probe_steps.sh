@@ -11,8 +11,8 @@ unit_journal() { in_ct 30 journalctl -q --no-pager -o cat -u "$1" "${@:2}"; }
 install_probe() {
   mkdir -p "$CT_ROOT/usr/local/lib/flotod-systest"
   install -m 0644 "$HERE/probe.py" "$CT_ROOT/usr/local/lib/flotod-systest/probe.py"
-  # Runtime drop-ins (/run) replace only ExecStart= and shorten the watchdog: every other
-  # setting, the sandbox included, is the packaged unit's.
+  # Runtime drop-ins (/run) replace only ExecStart=, ExecReload= and shorten the watchdog:
+  # every other setting, the sandbox included, is the packaged unit's.
   # /run inside the container is its own tmpfs: write the drop-ins from inside.
   local d=/run/systemd/system/$PROBE_UNIT.d
   in_ct 10 mkdir -p "$d"
@@ -20,6 +20,10 @@ install_probe() {
 [Service]
 ExecStart=
 ExecStart=/usr/bin/python3 /usr/local/lib/flotod-systest/probe.py serve
+# The packaged reload first runs flotod-worker --check-config on a [worker.probe] table that
+# does not exist: the probe stands in for the whole service, its reload check included.
+ExecReload=
+ExecReload=/bin/kill -HUP $MAINPID
 WatchdogSec=5s
 Environment=AWS_EC2_METADATA_DISABLED=true
 UNIT
@@ -43,9 +47,9 @@ run_probe_steps() {
     die "without /etc/flotod/aws-credentials the fallback credential is not in place: $j"
 
   step "probe: STATUS= in systemctl status, native journal fields"
-  in_ct 20 systemctl status --no-pager "$PROBE_UNIT" | grep -q "Status: \"probe polling task list" ||
+  in_ct 20 systemctl status --no-pager "$PROBE_UNIT" | grep "Status: \"probe polling task list" >/dev/null ||
     die "systemctl status does not show the STATUS= text"
-  unit_journal "$PROBE_UNIT" WORKFLOW_ID=probe-wf-1 | grep -q "probe started" ||
+  unit_journal "$PROBE_UNIT" WORKFLOW_ID=probe-wf-1 | grep "probe started" >/dev/null ||
     die "journalctl -u $PROBE_UNIT WORKFLOW_ID=probe-wf-1 found nothing"
   [[ $(unit_prop "$PROBE_UNIT" User) == flotod ]] || die "unit does not run as flotod"
 
@@ -54,7 +58,7 @@ run_probe_steps() {
     >"$CT_ROOT/etc/flotod/aws-credentials"
   chmod 0600 "$CT_ROOT/etc/flotod/aws-credentials"
   in_ct 60 systemctl restart "$PROBE_UNIT"
-  unit_journal "$PROBE_UNIT" | grep -q "exists=True access_key=AKIDSYSTEST" ||
+  unit_journal "$PROBE_UNIT" | grep "exists=True access_key=AKIDSYSTEST" >/dev/null ||
     die "boto3 did not read the credential from LoadCredential="
 
   step "probe: reload"
@@ -71,7 +75,7 @@ run_probe_steps() {
     "[ \"\$(systemctl show -P MainPID $PROBE_UNIT)\" != $pid ] &&
      [ \"\$(systemctl show -P NRestarts $PROBE_UNIT)\" -ge 1 ] &&
      systemctl is-active -q $PROBE_UNIT"
-  in_ct 20 journalctl -q --no-pager -u "$PROBE_UNIT" | grep -qi "watchdog timeout" ||
+  in_ct 20 journalctl -q --no-pager -u "$PROBE_UNIT" | grep -i "watchdog timeout" >/dev/null ||
     die "no watchdog timeout in the journal"
 
   step "probe: stop drains gracefully"
@@ -86,7 +90,7 @@ run_probe_steps() {
   [[ $(unit_prop "$BAD_UNIT" ActiveState) == failed ]] || die "$BAD_UNIT is not failed"
   [[ $(unit_prop "$BAD_UNIT" ExecMainStatus) == 78 ]] || die "$BAD_UNIT did not exit 78"
   [[ $(unit_prop "$BAD_UNIT" NRestarts) == 0 ]] || die "$BAD_UNIT was restarted"
-  unit_journal "$BAD_UNIT" | grep -q "config error" || die "config error not in the journal"
+  unit_journal "$BAD_UNIT" | grep "config error" >/dev/null || die "config error not in the journal"
 }
 
 # MainPIDs of the active flotod services, as "unit=pid" words.
@@ -97,13 +101,28 @@ active_flotod_pids() {
 
 run_upgrade_step() {
   in_ct 30 systemctl enable "$PROBE_UNIT" >/dev/null 2>&1 || die "cannot enable $PROBE_UNIT"
-  local before after entry unit
+  local before after entry unit drained sums
+  # The operator edits their own files just before; the new version changes flotod.toml.
+  printf '\n# edited by the operator before the upgrade\n' >>"$CT_ROOT$CONF_D/acme.toml"
+  sums=$(operator_sums)
+  drained=$(unit_journal "$PROBE_UNIT" | grep -c "probe drained" || true)
   before=$(active_flotod_pids)
   [[ -n $before ]] || die "no flotod unit is running before the upgrade"
-  in_ct 600 apt-get install -y -q "/root/$(basename "$UPGRADE_DEB")" >"$WORK/apt-upgrade.log" 2>&1 ||
+  # No terminal and nothing on stdin: a conffile prompt would fail the upgrade, not hang it.
+  in_ct 600 apt-get install -y -q "/root/$(basename "$UPGRADE_DEB")" </dev/null \
+    >"$WORK/apt-upgrade.log" 2>&1 ||
     { tail -n 30 "$WORK/apt-upgrade.log" >&2; die "upgrade failed"; }
-  [[ $(in_ct 10 dpkg-query -W -f '${Version}' flotod) == "${VERSION}+systest1" ]] ||
-    die "upgrade did not install the new version"
+  [[ $(in_ct 10 dpkg-query -W -f '${Version} ${db:Status-Abbrev}' flotod) == "${VERSION}+systest1 ii " ]] ||
+    die "upgrade did not install the new version: $(in_ct 10 dpkg-query -W -f '${Version} ${db:Status-Abbrev}' flotod)"
+  ! grep -qi "configuration file" "$WORK/apt-upgrade.log" ||
+    die "the upgrade asked about a configuration file: $(grep -i -A3 "configuration file" "$WORK/apt-upgrade.log")"
+  grep -qx "$UPGRADE_MARK" "$CT_ROOT/etc/flotod/flotod.toml" ||
+    die "the upgrade did not install the new /etc/flotod/flotod.toml"
+  grep -qx "$UPGRADE_MARK" "$CT_ROOT/usr/share/doc/flotod/examples/hello.toml" ||
+    die "the upgrade did not install the new sample"
+  [[ $(operator_sums) == "$sums" ]] || die "the upgrade changed the operator's files"
+  [[ -z $(in_ct 10 find /etc/flotod -name '*.dpkg-*') ]] ||
+    die "the upgrade left $(in_ct 10 find /etc/flotod -name '*.dpkg-*')"
   after=$(active_flotod_pids)
   for entry in $before; do
     unit=${entry%%=*}
@@ -111,7 +130,7 @@ run_upgrade_step() {
     grep -qx "$entry" <<<"$after" && die "$unit was not restarted by the upgrade"
   done
   [[ $(unit_prop "$BAD_UNIT" ActiveState) != active ]] || die "upgrade started a stopped unit"
-  [[ $(unit_journal "$PROBE_UNIT" | grep -c "probe drained") -ge 2 ]] ||
+  (($(unit_journal "$PROBE_UNIT" | grep -c "probe drained") > drained)) ||
     die "the upgrade's restart did not stop $PROBE_UNIT gracefully"
   log "restarted on upgrade: $before"
 }
@@ -128,15 +147,29 @@ run_remove_purge_step() {
   sh_ct 10 'rm -rf /run/systemd/system/flotod-*'
   in_ct 30 systemctl daemon-reload
   [[ -f "$CT_ROOT/etc/flotod/flotod.toml" ]] || die "remove deleted a conffile"
+  local sums
+  sums=$(operator_sums)
   in_ct 600 apt-get purge -y -q flotod >"$WORK/apt-purge.log" 2>&1 ||
     { tail -n 30 "$WORK/apt-purge.log" >&2; die "apt-get purge failed"; }
   [[ -z $(in_ct 10 dpkg-query -W -f '${db:Status-Abbrev}' flotod 2>/dev/null) ]] ||
-    in_ct 10 dpkg-query -W -f '${db:Status-Abbrev}' flotod | grep -q '^un' ||
+    in_ct 10 dpkg-query -W -f '${db:Status-Abbrev}' flotod | grep '^un' >/dev/null ||
     die "flotod still known to dpkg after purge"
-  [[ ! -e "$CT_ROOT/etc/flotod" ]] || die "/etc/flotod left after purge: $(ls -R "$CT_ROOT/etc/flotod")"
+  # What the package made goes; what the operator made stays (Debian policy).
+  [[ ! -e "$CT_ROOT/etc/flotod/flotod.toml" ]] || die "purge left the conffile flotod.toml"
+  [[ $(operator_sums) == "$sums" ]] || die "purge removed or changed the operator's files"
+  [[ -d "$CT_ROOT/var/lib/acme" ]] || die "purge removed the operator's /var/lib/acme"
+  [[ -z $(in_ct 10 dpkg-statoverride --list | grep /etc/flotod) ]] ||
+    die "purge left statoverrides: $(in_ct 10 dpkg-statoverride --list | grep /etc/flotod)"
   [[ ! -e "$CT_ROOT/var/lib/flotod" ]] || die "/var/lib/flotod left after purge"
+  in_ct 10 id flotod >/dev/null || die "purge removed the flotod user (policy: keep it)"
+  grep -q "flotod system user and group are kept" "$WORK/apt-purge.log" ||
+    die "purge did not say that it kept the flotod user: $(tail -n 20 "$WORK/apt-purge.log")"
+  grep -q "purge kept the files you created in /etc/flotod" "$WORK/apt-purge.log" ||
+    die "purge did not say that it kept the operator's files"
   local left
-  left=$(find "$CT_ROOT/etc/systemd" "$CT_ROOT/lib/systemd/system" -name 'flotod*' 2>/dev/null)
+  # The operator's drop-in directory is theirs; any other flotod* file or link is the package's.
+  left=$(find "$CT_ROOT/etc/systemd" "$CT_ROOT/lib/systemd/system" -name 'flotod*' \
+    ! -path "$CT_ROOT$(dirname "$ACME_DROPIN")*" 2>/dev/null)
   [[ -z $left ]] || die "unit files or links left after purge: $left"
   left=$(find "$CT_ROOT/etc/systemd/system" -xtype l 2>/dev/null)
   [[ -z $left ]] || die "dangling unit links after purge: $left"

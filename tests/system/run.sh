@@ -37,6 +37,8 @@ source "$HERE/probe_steps.sh"
 source "$HERE/service_steps.sh"
 # shellcheck source=tests/system/workflow_steps.sh
 source "$HERE/workflow_steps.sh"
+# shellcheck source=tests/system/operator_steps.sh
+source "$HERE/operator_steps.sh"
 
 [[ $(id -u) == 0 ]] || die "must run as root (debootstrap, nspawn)"
 for tool in dpkg-buildpackage lintian debootstrap systemd-nspawn systemd-analyze nsenter ps git; do
@@ -98,10 +100,17 @@ for unit in flotod-worker@check.service flotod-decider@check.service flotod-daem
   log "$unit exposure $score"
 done
 
-step "upgrade package (same contents, higher version)"
+step "upgrade package (a higher version whose shipped config and sample changed)"
 UPGRADE_DEB=$WORK/dist/flotod_${VERSION}+systest1_all.deb
+# What the new version changes in /etc/flotod/flotod.toml (a conffile) and in the sample.
+UPGRADE_MARK="# changed by ${VERSION}+systest1"
 dpkg-deb -R "$DEB" "$WORK/repack"
 sed -i "s/^Version: .*/Version: ${VERSION}+systest1/" "$WORK/repack/DEBIAN/control"
+for f in etc/flotod/flotod.toml usr/share/doc/flotod/examples/hello.toml; do
+  printf '\n%s\n' "$UPGRADE_MARK" >>"$WORK/repack/$f"
+done
+(cd "$WORK/repack" && find . -type f ! -path './DEBIAN/*' -printf '%P\0' | sort -z |
+  xargs -0 md5sum >DEBIAN/md5sums)
 dpkg-deb -b --root-owner-group "$WORK/repack" "$UPGRADE_DEB" >/dev/null
 
 step "boot Debian 12 with systemd"
@@ -120,9 +129,19 @@ done
 in_ct 30 systemd-analyze verify --recursive-errors=no --man=no flotod-worker@hello.service \
   flotod-decider@hello.service flotod-daemon.service flotod.target ||
   die "systemd-analyze verify inside the container"
-got=$(in_ct 10 stat -c '%a %U:%G' /etc/flotod /etc/flotod/flotod.toml /etc/flotod/specs/hello.json)
-[[ $got == $'750 root:flotod\n640 root:flotod\n640 root:flotod' ]] ||
+got=$(in_ct 10 stat -c '%a %U:%G' /etc/flotod /etc/flotod/conf.d /etc/flotod/flotod.toml)
+[[ $got == $'750 root:flotod\n750 root:flotod\n640 root:flotod' ]] ||
   die "/etc/flotod is not root:flotod 0750 with 0640 files: $got"
+got=$(in_ct 10 find /etc/flotod -mindepth 1)
+[[ $got == $'/etc/flotod/conf.d\n/etc/flotod/flotod.toml' || $got == $'/etc/flotod/flotod.toml\n/etc/flotod/conf.d' ]] ||
+  die "/etc/flotod should hold only flotod.toml and an empty conf.d: $got"
+[[ $(in_ct 10 systemctl is-enabled flotod.target) == enabled ]] ||
+  die "flotod.target is not enabled on install: enabled instances would not start at boot"
+[[ -z $(in_ct 10 systemctl list-units --plain --no-legend 'flotod-*') ]] ||
+  die "the install started a flotod unit: $(in_ct 10 systemctl list-units --plain --no-legend 'flotod-*')"
+for f in hello.toml hello.json daemon.toml; do
+  [[ -f $CT_ROOT/usr/share/doc/flotod/examples/$f ]] || die "/usr/share/doc/flotod/examples/$f missing"
+done
 
 step "flotod --version as the flotod user"
 got=$(in_ct 30 runuser -u flotod -- flotod --version) || die "flotod --version failed"
@@ -132,9 +151,11 @@ run_probe_steps
 
 run_service_steps
 
+run_operator_steps
+
 step "upgrade restarts running units, leaves stopped ones stopped"
 run_upgrade_step
 
-step "remove stops the units; purge leaves nothing behind"
+step "remove stops the units; purge removes what the package made, keeps the operator's files"
 run_remove_purge_step
 FAILED_STEP=""

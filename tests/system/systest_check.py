@@ -6,8 +6,9 @@ no expected result is written twice. Each command reads stdin, exits 0 when the 
 and otherwise prints one line saying what was found and exits 1.
 
 Usage (run with the project's virtualenv python):
-  systest_check.py signal-input hello|nap WORKFLOW_ID    the daemon signal's input (JSON)
+  systest_check.py signal-input hello|nap WORKFLOW_ID DOMAIN   the daemon signal's input (JSON)
   systest_check.py outcome hello|nap                     start --wait --json or show --json
+  systest_check.py result JSON                           the same, with this result (no spaces)
   systest_check.py running ACTIVITY_ID                   show --json: that activity started
   systest_check.py completed ACTIVITY_ID                 history --json: it completed, once
   systest_check.py journal WORKFLOW_ID ACTIVITY_ID...    journalctl -o json of one workflow
@@ -17,6 +18,7 @@ Usage (run with the project's virtualenv python):
 
 from __future__ import annotations
 
+import copy
 import importlib
 import json
 import re
@@ -53,13 +55,24 @@ def _field(record: dict[str, Any], name: str) -> str:
 
 
 def signal_input(args: Sequence[str]) -> str:
+    """The daemon runs a child's spec only in its own domain: the operator's, in this test."""
     spec, _ = SPECS[args[0]]
+    spec = copy.copy(spec)
+    spec.domain = args[2]
     return json.dumps({**via_daemon.signal_input(spec), "workflow_id": args[1]})
 
 
 def outcome(args: Sequence[str], text: str) -> str:
     """Both ``start --wait --json`` and ``show --json`` carry status and decoded result."""
     _, expected = SPECS[args[0]]
+    return _completed_with(expected, text)
+
+
+def result(args: Sequence[str], text: str) -> str:
+    return _completed_with(json.loads(args[0]), text)
+
+
+def _completed_with(expected: Any, text: str) -> str:
     data = json.loads(text)
     got = data.get("outcome") if "outcome" in data else data
     if not got:
@@ -148,6 +161,7 @@ def notify(args: Sequence[str], text: str) -> str:
 
 CHECKS: dict[str, Callable[[Sequence[str], str], str]] = {
     "outcome": outcome,
+    "result": result,
     "running": running,
     "completed": completed,
     "journal": journal,

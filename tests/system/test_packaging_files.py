@@ -20,6 +20,8 @@ from flotod.specs import load_decider_spec
 
 REPO = Path(__file__).resolve().parents[2]
 ETC = REPO / "etc"
+# The hello sample: installed to /usr/share/doc/flotod/examples, inert until copied to conf.d.
+EXAMPLES = ETC / "examples"
 UNITS = REPO / "systemd"
 DEBIAN = REPO / "packaging" / "debian"
 SERVICES = ("flotod-decider@.service", "flotod-worker@.service", "flotod-daemon.service")
@@ -51,8 +53,9 @@ def seconds(value: str) -> int:
 
 
 def merged_samples() -> dict[str, dict[str, object]]:
+    """/etc/flotod/flotod.toml with every example copied into conf.d."""
     merged: dict[str, dict[str, object]] = {}
-    for path in sorted(ETC.glob("*.toml")):
+    for path in [ETC / "flotod.toml", *sorted(EXAMPLES.glob("*.toml"))]:
         for table, body in tomllib.loads(path.read_text()).items():
             assert isinstance(body, dict)
             into = merged.setdefault(table, {})
@@ -64,12 +67,14 @@ def merged_samples() -> dict[str, dict[str, object]]:
 
 def test_sample_configs_agree_with_the_sample_spec() -> None:
     conf = merged_samples()
-    spec = load_decider_spec((ETC / "specs" / "hello.json").read_text())
+    spec = load_decider_spec((EXAMPLES / "hello.json").read_text())
     decider = conf["decider"]["hello"]
     worker = conf["worker"]["hello"]
     assert isinstance(decider, dict) and isinstance(worker, dict)
-    assert decider["spec_file"] == "/etc/flotod/specs/hello.json"
-    assert spec.domain == conf["swf"]["domain"]
+    # Relative to the config file: the spec works wherever both files are copied together.
+    assert decider["spec_file"] == "hello.json"
+    # The sample runs in whatever domain the operator's config sets.
+    assert spec.domain is None
     assert spec.task_list == decider["task_list"]
     assert spec.default_activity_task_list == worker["task_list"]
     assert set(conf) == {"swf", "logging", "decider", "worker", "daemon"}
@@ -85,6 +90,7 @@ def test_service_units_keep_the_lifecycle_contract(unit: str) -> None:
     assert s["Service.User"] == ["flotod"]
     assert s["Unit.PartOf"] == ["flotod.target"]
     assert s["Install.WantedBy"] == ["flotod.target"]
+    assert s["Service.ExecStart"][0].split()[1:3] == ["--config", "/etc/flotod"]
     assert seconds(s["Service.WatchdogSec"][0]) > LONG_POLL_SECONDS
     # A missing credential file must not fail the unit: SetCredential= is the fallback.
     assert s["Service.LoadCredential"] == ["aws:/etc/flotod/aws-credentials"]
@@ -100,6 +106,55 @@ def test_stop_timeout_outlasts_a_long_poll_plus_the_sample_drain(unit: str) -> N
     drains = [body["drain_timeout_seconds"] for body in instances.values()]  # type: ignore[index]
     timeout = seconds(unit_settings(UNITS / unit)["Service.TimeoutStopSec"][0])
     assert timeout > LONG_POLL_SECONDS + max(drains)
+
+
+def test_etc_flotod_holds_only_the_shared_settings_and_an_empty_conf_d() -> None:
+    """An operator never edits a packaged file to run their own workflows: the package ships
+    flotod.toml ([swf], [logging]) and an empty conf.d for the operator's tables."""
+    etc = [
+        line.split()
+        for line in (DEBIAN / "flotod.install").read_text().splitlines()
+        if line.split()[1].startswith("etc/flotod")
+    ]
+    assert etc == [["etc/flotod.toml", "etc/flotod"]]
+    assert set(tomllib.loads((ETC / "flotod.toml").read_text())) == {"swf", "logging"}
+    assert "etc/flotod/conf.d" in (DEBIAN / "flotod.dirs").read_text().split()
+    examples = {
+        line.split()[0]
+        for line in (DEBIAN / "flotod.install").read_text().splitlines()
+        if line.split()[1] == "usr/share/doc/flotod/examples"
+    }
+    assert examples == {str(p.relative_to(REPO)) for p in EXAMPLES.iterdir()}
+
+
+def test_flotod_target_is_enabled_on_install() -> None:
+    """`systemctl enable flotod-worker@acme` links the instance into flotod.target.wants: the
+    target itself must be enabled (in multi-user.target.wants) for it to start at boot."""
+    rules = (DEBIAN / "rules").read_text()
+    calls = [line.split()[1:] for line in rules.splitlines() if "dh_installsystemd " in line]
+    target = [args for args in calls if "flotod.target" in args]
+    assert len(target) == 1 and "--no-enable" not in target[0], target
+    assert unit_settings(UNITS / "flotod.target")["Install.WantedBy"] == ["multi-user.target"]
+
+
+def test_purge_removes_what_the_package_made_and_keeps_the_operators_files() -> None:
+    postrm = (DEBIAN / "flotod.postrm").read_text()
+    code = "\n".join(line for line in postrm.splitlines() if not line.lstrip().startswith("#"))
+    assert not re.search(r"rm\s+-\w*r\w*\s+[^\n]*/etc/flotod\b", code), "purge deletes /etc/flotod"
+    assert "rmdir --ignore-fail-on-non-empty /etc/flotod" in code
+    # Debian policy: the system user stays, and the purge says so.
+    assert "deluser" not in code.replace("deluser --system flotod", "")
+    assert re.search(r"echo .*flotod.* user", code), "purge does not say the user is kept"
+
+
+def test_no_unit_or_man_page_says_the_sandbox_reads_only_etc_flotod() -> None:
+    """The sandbox reads the whole file system except /home, /root and /run/user; it writes
+    nowhere but its state directory. Activities that write files need a drop-in."""
+    for path in [*UNITS.iterdir(), REPO / "man" / "flotod.1"]:
+        text = " ".join(path.read_text().replace("\\-", "-").split())
+        assert "/etc/flotod only" not in text, path.name
+    page = (REPO / "man" / "flotod.1").read_text().replace("\\-", "-")
+    assert "ReadWritePaths=/var/lib/acme" in page and "UMask=0027" in page
 
 
 def test_package_installs_every_unit_config_and_man_page() -> None:
@@ -149,11 +204,10 @@ def test_package_version_matches_the_project_version() -> None:
 def test_sample_configs_pass_check_config(command: str, tmp_path: Path) -> None:
     """The shipped samples are valid as installed (spec path rewritten to this checkout)."""
     conf = tmp_path / "flotod"
-    (conf / "specs").mkdir(parents=True)
-    for path in ETC.glob("*.toml"):
-        text = path.read_text().replace("/etc/flotod/specs/", f"{conf}/specs/")
-        (conf / path.name).write_text(text)
-    (conf / "specs" / "hello.json").write_text((ETC / "specs" / "hello.json").read_text())
+    (conf / "conf.d").mkdir(parents=True)
+    (conf / "flotod.toml").write_text((ETC / "flotod.toml").read_text())
+    for path in EXAMPLES.iterdir():
+        (conf / "conf.d" / path.name).write_text(path.read_text())
     exe = Path(os.environ.get("VIRTUAL_ENV", REPO / ".venv")) / "bin" / command
     result = subprocess.run(
         [str(exe), "--config", str(conf), "--check-config"],
@@ -173,6 +227,7 @@ def _etc_flotod_paths() -> tuple[set[str], set[str]]:
         if dest == "etc/flotod" or dest.startswith("etc/flotod/"):
             files.add(f"/{dest}/{Path(source).name}")
     dirs = {"/etc/flotod"} | {str(Path(f).parent) for f in files}
+    dirs |= {f"/{d}" for d in (DEBIAN / "flotod.dirs").read_text().split() if "etc/flotod" in d}
     return files, dirs
 
 

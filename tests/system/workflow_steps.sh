@@ -9,7 +9,8 @@ DAEMON_SIGNAL=startChildWorkflowExecution
 # Signal the daemon to run spec NAME (hello | nap) as child WORKFLOW_ID.
 signal_daemon() {
   local name=$1 workflow_id=$2
-  "$VENV_PY" "$CHECK" signal-input "$name" "$workflow_id" >"$CT_ROOT/root/signal-$name.json" ||
+  "$VENV_PY" "$CHECK" signal-input "$name" "$workflow_id" "$SWF_DOMAIN" \
+    >"$CT_ROOT/root/signal-$name.json" ||
     die "cannot build the $name signal input"
   flotod_ct 60 workflow signal "$DAEMON_ID" "$DAEMON_SIGNAL" --input "@/root/signal-$name.json" \
     >"$WORK/signal-$name.log" 2>&1 || die "flotod workflow signal: $(cat "$WORK/signal-$name.log")"
@@ -24,7 +25,7 @@ run_workflow_steps() {
 
   step "workflow: hello through the daemon (signal, then the child closes)"
   wait_ct 60 "the daemon workflow to be open" \
-    "env AWS_SHARED_CREDENTIALS_FILE=/etc/flotod/aws-credentials flotod workflow list \
+    "flotod workflow list \
      --id $DAEMON_ID --json | grep -q '\"workflowId\": \"$DAEMON_ID\"'"
   signal_daemon hello systest-daemon-hello
   until_check 120 "the daemon's hello child to complete" "outcome hello" \
@@ -74,16 +75,16 @@ run_reload_step() {
 # makes the reload fail with the problem in `systemctl status`, and the process keeps running.
 run_bad_reload_step() {
   local pid status
-  cp "$CT_ROOT/etc/flotod/worker.toml" "$WORK/worker.toml.reload"
-  sed -i 's/^concurrency = .*/concurrency = 0/' "$CT_ROOT/etc/flotod/worker.toml"
-  grep -q '^concurrency = 0' "$CT_ROOT/etc/flotod/worker.toml" || die "could not break worker.toml"
+  cp "$CT_ROOT$HELLO_TOML" "$WORK/hello.toml.reload"
+  sed -i 's/^concurrency = .*/concurrency = 0/' "$CT_ROOT$HELLO_TOML"
+  grep -q '^concurrency = 0' "$CT_ROOT$HELLO_TOML" || die "could not break $HELLO_TOML"
   pid=$(unit_prop "$WORKER" MainPID)
   if in_ct 60 systemctl reload "$WORKER" 2>/dev/null; then
-    cp "$WORK/worker.toml.reload" "$CT_ROOT/etc/flotod/worker.toml"
+    cp "$WORK/hello.toml.reload" "$CT_ROOT$HELLO_TOML"
     die "systemctl reload succeeded with a broken config"
   fi
   status=$(in_ct 20 systemctl status --no-pager -n 20 "$WORKER" || true)
-  cp "$WORK/worker.toml.reload" "$CT_ROOT/etc/flotod/worker.toml"
+  cp "$WORK/hello.toml.reload" "$CT_ROOT$HELLO_TOML"
   grep -q "concurrency" <<<"$status" || die "systemctl status does not show the problem: $status"
   [[ $(unit_prop "$WORKER" ActiveState) == active ]] || die "$WORKER not active after a bad reload"
   [[ $(unit_prop "$WORKER" MainPID) == "$pid" ]] || die "$WORKER changed PID on a bad reload"
@@ -149,7 +150,7 @@ UNIT
     "[ \"\$(systemctl show -P MainPID $WORKER)\" != $pid ] &&
      [ \"\$(systemctl show -P NRestarts $WORKER)\" -gt $restarts ] &&
      systemctl is-active -q $WORKER"
-  in_ct 20 journalctl -q --no-pager -u "$WORKER" | grep -qi "watchdog timeout" ||
+  in_ct 20 journalctl -q --no-pager -u "$WORKER" | grep -i "watchdog timeout" >/dev/null ||
     die "no watchdog timeout for $WORKER in the journal"
   in_ct 10 rm -rf "$d"
   in_ct 30 systemctl daemon-reload
