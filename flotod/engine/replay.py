@@ -201,8 +201,9 @@ def _differences(recorded: RecordedDecision, decision: Mapping[str, Any]) -> lis
             continue  # SWF put in the default, or did not say: not comparable
         if now != was:
             out.append(f"{name} differs:")
-            out.append(f"  history (event {recorded.event_id}): {show(was)}")
-            out.append(f"  spec:{' ' * (len(str(recorded.event_id)) + 11)}{show(now)}")
+            label = f"history (event {recorded.event_id}): "
+            out.append(f"  {label}{show(was)}")
+            out.append(f"  {'spec:'.ljust(len(label))}{show(now)}")
             where = json_difference(was, now)
             if where:
                 out.append(f"  {where}")
@@ -308,9 +309,25 @@ def safe(text: str) -> str:
 
 
 def show(value: Any, width: int = SHOWN) -> str:
-    """A value as JSON (strings quoted, so '' and "null" differ from absent), shortened."""
-    text = "absent" if value is None else safe(json.dumps(value, ensure_ascii=False))
+    """A value as JSON, shortened: strings quoted (so '' and "null" differ from absent),
+    except JSON objects and lists in a string (inputs, results), shown as they are."""
+    if value is None:
+        text = "absent"
+    elif _is_json_container(value):
+        text = safe(value)  # a JSON input or result reads best as itself
+    else:
+        text = safe(json.dumps(value, ensure_ascii=False))
     return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _is_json_container(value: Any) -> bool:
+    if not isinstance(value, str) or value[:1] not in ("{", "["):
+        return False
+    try:
+        json.loads(value)
+    except ValueError:
+        return False
+    return True
 
 
 def json_difference(was: Any, now: Any) -> str:
