@@ -42,9 +42,12 @@ class _Answer(Protocol):
 
 
 class DecisionHandler(Protocol):
-    """What the services decide with (``flotod.engine.handlers``): a task in, an answer out."""
+    """What the services decide with (``flotod.engine.handlers``): a task in, an answer out;
+    ``forget`` drops what it kept for a run."""
 
     def __call__(self, task: Any) -> _Answer: ...
+
+    def forget(self, workflow_id: str, run_id: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -111,9 +114,23 @@ def replay_check(
     tasks = recorded_tasks(checked)
     wid = workflow_id if workflow_id is not None else _workflow_id_from_children(checked)
     decide = _decider(spec, checked, wid or "", run_id)
-    index = {e["eventId"]: i for i, e in enumerate(checked)}
+    if not isinstance(spec, DeciderSpec):
+        # A handler keeps replay states by run, and a file names no run: whatever it kept
+        # under this name belongs to another history.
+        spec.forget(wid or "", run_id)
+    try:
+        return _check_tasks(tasks, checked, decide)
+    finally:
+        if not isinstance(spec, DeciderSpec):
+            spec.forget(wid or "", run_id)
+
+
+def _check_tasks(
+    tasks: Sequence[RecordedTask], events: Sequence[Mapping[str, Any]], decide: Any
+) -> ReplayResult:
+    index = {e["eventId"]: i for i, e in enumerate(events)}
     for task in tasks:
-        seen = checked[: index[task.started_event_id] + 1]
+        seen = events[: index[task.started_event_id] + 1]
         try:
             decisions = decide(task, seen)
         except Exception as exc:  # a handler that raises decides nothing: say so, go on

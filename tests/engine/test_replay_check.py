@@ -243,6 +243,18 @@ def _task(events: list[Event]) -> DecisionTask:
     return DecisionTask("t", WorkflowExecution("wf-1", "r"), {}, events, events[-1]["eventId"])
 
 
+def test_one_handler_replays_unrelated_runs_without_mixing_their_states() -> None:
+    """A service's SpecHandler keeps replay states by run, and files carry no run ids: each
+    replay must start from nothing, not continue the state another run left under that key."""
+    spec = make_spec(A, B, C)
+    handler = SpecHandler(spec, max_events=10_000)
+    for day in ("1", "2"):
+        sim = SwfSim(input=json.dumps({"day": day}))
+        sim.respond(decide(sim.decision_task(), spec))
+        agree(replay_check(saved(sim), handler), 1)
+        agree(replay_check(saved(sim), handler, workflow_id="wf-1", run_id="r"), 1)
+
+
 def test_a_run_without_completed_decision_tasks_agrees_with_nothing_checked() -> None:
     sim = SwfSim()
     sim.decision_task()
@@ -326,10 +338,14 @@ def test_a_task_added_after_the_last_one_replaces_the_completion(a_b_c: list[Eve
 
 
 def test_a_handler_that_raises_is_a_divergence_not_a_crash(a_b_c: list[Event]) -> None:
-    def broken(task: DecisionTask) -> Answer:
-        raise RuntimeError("bad \x1b[2J spec")
+    class Broken:
+        def __call__(self, task: DecisionTask) -> Answer:
+            raise RuntimeError("bad \x1b[2J spec")
 
-    result = replay_check(a_b_c, broken)
+        def forget(self, workflow_id: str, run_id: str) -> None:
+            """Nothing kept."""
+
+    result = replay_check(a_b_c, Broken())
     assert result.divergence is not None and result.divergence.task == 1
     assert "the spec raised RuntimeError: bad \\u001b[2J spec" in result.divergence.text()
 
