@@ -50,6 +50,10 @@ def _f(name: str, *path: str, optional: bool = False) -> _Field:
     return _Field(name, path or (name,), optional)
 
 
+def _optional(*names: str) -> tuple[_Field, ...]:
+    return tuple(_f(name, optional=True) for name in names)
+
+
 @dataclass(frozen=True)
 class _Outcome:
     decision_type: str
@@ -66,7 +70,20 @@ _TASK_LIST = _f("taskList", optional=True)
 OUTCOMES: Mapping[str, _Outcome] = {
     "ActivityTaskScheduled": _Outcome(
         "ScheduleActivityTask",
-        (_f("activityId"), _ACTIVITY_TYPE, _f("input"), _f("control"), _TASK_LIST),
+        (
+            _f("activityId"),
+            _ACTIVITY_TYPE,
+            _f("input"),
+            _f("control"),
+            _TASK_LIST,
+            *_optional(
+                "scheduleToStartTimeout",
+                "scheduleToCloseTimeout",
+                "startToCloseTimeout",
+                "heartbeatTimeout",
+                "taskPriority",
+            ),
+        ),
     ),
     "ScheduleActivityTaskFailed": _Outcome(
         "ScheduleActivityTask", (_f("activityId"), _ACTIVITY_TYPE), refused=True
@@ -90,7 +107,14 @@ OUTCOMES: Mapping[str, _Outcome] = {
             _f("input"),
             _f("control"),
             _TASK_LIST,
-            _f("childPolicy", optional=True),
+            *_optional(
+                "childPolicy",
+                "executionStartToCloseTimeout",
+                "taskStartToCloseTimeout",
+                "taskPriority",
+                "tagList",
+                "lambdaRole",
+            ),
         ),
     ),
     "StartChildWorkflowExecutionFailed": _Outcome(
@@ -145,11 +169,14 @@ OUTCOMES: Mapping[str, _Outcome] = {
             _f("input"),
             _f("workflowTypeVersion", "workflowType", "version", optional=True),
             _TASK_LIST,
-            _f("childPolicy", optional=True),
-            _f("executionStartToCloseTimeout", optional=True),
-            _f("taskStartToCloseTimeout", optional=True),
-            _f("taskPriority", optional=True),
-            _f("tagList", optional=True),
+            *_optional(
+                "childPolicy",
+                "executionStartToCloseTimeout",
+                "taskStartToCloseTimeout",
+                "taskPriority",
+                "tagList",
+                "lambdaRole",
+            ),
         ),
     ),
     "ContinueAsNewWorkflowExecutionFailed": _Outcome(

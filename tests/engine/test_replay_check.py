@@ -167,6 +167,38 @@ def test_refused_decisions_agree_by_their_ids() -> None:
     assert "refused by SWF: ACTIVITY_TYPE_DOES_NOT_EXIST" in result.divergence.text()
 
 
+class WithTimeout:
+    """A handler that gives every activity a start-to-close timeout (None: leave it out)."""
+
+    def __init__(self, spec: DeciderSpec, seconds: str | None) -> None:
+        self.handler = SpecHandler(spec)
+        self.seconds = seconds
+
+    def __call__(self, task: DecisionTask) -> Answer:
+        decisions = self.handler(task).decisions
+        for decision in decisions:
+            attrs = decision.get("scheduleActivityTaskDecisionAttributes")
+            if attrs is not None and self.seconds is not None:
+                attrs["startToCloseTimeout"] = self.seconds
+        return Answer(decisions)
+
+    def forget(self, workflow_id: str, run_id: str) -> None:
+        """Nothing kept."""
+
+
+def test_a_timeout_the_decision_sets_must_match_and_a_default_is_not_compared() -> None:
+    spec = make_spec(A)
+    sim = SwfSim()
+    sim.respond(WithTimeout(spec, "30")(_task(sim.decision_task())).decisions)
+    assert saved(sim)[4]["activityTaskScheduledEventAttributes"]["startToCloseTimeout"] == "30"
+    agree(replay_check(saved(sim), WithTimeout(spec, "30")), 1)
+    # Left out, SWF would have put the type's default in: nothing to compare.
+    agree(replay_check(saved(sim), WithTimeout(spec, None)), 1)
+    result = replay_check(saved(sim), WithTimeout(spec, "60"))
+    assert result.divergence is not None
+    assert "startToCloseTimeout differs" in result.divergence.text()
+
+
 def test_a_child_start_that_fails_later_is_one_decision_not_two() -> None:
     """SWF records StartChildWorkflowExecutionInitiated, then (here at once, in real SWF maybe
     later) StartChildWorkflowExecutionFailed pointing back at it: one decision."""
