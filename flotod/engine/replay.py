@@ -168,7 +168,7 @@ def _decider(
                 task_token="flotod-replay",
                 workflow_execution=WorkflowExecution(workflow_id, run_id),
                 workflow_type=dict(workflow_type),
-                events=[dict(e) for e in seen],
+                events=list(seen),  # type: ignore[arg-type]  # read, never changed
                 started_event_id=task.started_event_id,
                 previous_started_event_id=task.previous_started_event_id,
             )
