@@ -126,6 +126,13 @@ def config_decider(config: str | None, instance: str | None) -> Decider:
     return Decider(handler, (name, decider.workflow_type_version) if name else None)
 
 
+def swf_target(args: argparse.Namespace) -> Target:
+    try:
+        return resolve_target(args)
+    except ConfigError as exc:
+        raise Unreadable("SWF settings from the config: " + "; ".join(exc.problems)) from None
+
+
 def fetch(target: Target, workflow_id: str, run_id: str | None = None) -> Recorded:
     try:
         run = run_id or latest_run_id(target.swf, target.domain, workflow_id)
@@ -242,7 +249,7 @@ def _all_open(args: argparse.Namespace, decider: Decider) -> int:
             "--all-open needs the decider's workflow type: use --instance NAME of a "
             "[decider.NAME] table with workflow_type_name"
         )
-    target = resolve_target(args)
+    target = swf_target(args)
     name, version = decider.workflow_type
     runs = [
         functools.partial(fetch, target, workflow_id, run_id)
@@ -264,7 +271,7 @@ def _replay(args: argparse.Namespace) -> int:
     else:
         decider = config_decider(args.config, args.instance)
     if args.workflow_id is not None:
-        recorded = fetch(resolve_target(args), args.workflow_id, args.run_id)
+        recorded = fetch(swf_target(args), args.workflow_id, args.run_id)
         return _one(recorded, decider, args.json)
     if args.all_open:
         return _all_open(args, decider)

@@ -209,6 +209,25 @@ def test_missing_files_and_bad_combinations_exit_2(
     assert code == 2 and err.startswith("flotod replay: spec from the config: ")
 
 
+def test_swf_settings_that_cannot_be_read_exit_2(
+    golden: dict[str, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "flotod.toml"
+    config.write_text("[swf]\nendpoint_url = 5\n")
+    code, _, err = flotod(
+        capsys,
+        "replay",
+        "--workflow-id",
+        "w",
+        "--spec",
+        str(golden["spec"]),
+        "--config",
+        str(config),
+    )
+    assert code == 2 and err.startswith("flotod replay: SWF settings from the config: ")
+    assert "endpoint_url" in err and err.count("\n") == 1
+
+
 # -- against the embedded SWF, with the config's decider ----------------------------------------
 
 
