@@ -6,6 +6,7 @@ Exit codes: 0 the spec agrees with the history, 1 it diverges (the first diverge
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,14 @@ def test_the_golden_fixture_object_form_is_read_with_its_workflow_id(
     code, out, _ = flotod(capsys, "replay", str(saved), "--spec", str(spec), "--json")
     doc = json.loads(out)
     assert code == 0 and (doc["workflow_id"], doc["run_id"], doc["agreed"]) == ("wf-9", "r", True)
+
+
+def test_a_history_piped_on_standard_input(
+    golden: dict[str, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(golden["history"].read_text()))
+    code, out, _ = flotod(capsys, "replay", "-", "--spec", str(golden["spec"]))
+    assert (code, out) == (0, "-: 2 decision tasks agree\n")
 
 
 def test_several_files_are_each_reported_then_counted(
