@@ -366,7 +366,11 @@ _NOTHING = object()
 
 
 def _side(value: Any) -> str:
-    return "nothing" if value is _NOTHING else show(value, 80)
+    """A value inside a JSON document: JSON's null is a value, a missing key is nothing."""
+    if value is _NOTHING:
+        return "nothing"
+    text = safe(json.dumps(value, ensure_ascii=False))
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _first_difference(a: Any, b: Any, path: str) -> tuple[str, Any, Any]:
