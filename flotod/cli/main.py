@@ -52,6 +52,21 @@ def _local_swf_arguments(parser: argparse.ArgumentParser) -> None:
         "--throttling-seed", type=int, default=0, help="seed of the --inject-throttling draw"
     )
     parser.add_argument(
+        "--inject-decision-failures",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="fault injection for tests: refuse this share of ScheduleActivityTask, StartTimer "
+        "and StartChildWorkflowExecution decisions (0 to 1, a seeded random draw) with a rate "
+        "or open-limit cause, as SWF reports it; default 0, off",
+    )
+    parser.add_argument(
+        "--decision-failures-seed",
+        type=int,
+        default=0,
+        help="seed of the --inject-decision-failures draw",
+    )
+    parser.add_argument(
         "--log-level",
         default="info",
         choices=["debug", "info", "warning", "error"],
@@ -80,9 +95,13 @@ def _run_local_swf(args: argparse.Namespace) -> int:
     if args.poll_timeout <= 0:
         print("flotod local-swf: --poll-timeout must be positive", file=sys.stderr)
         return EX_USAGE
-    if not 0.0 <= args.inject_throttling <= 1.0:
-        print("flotod local-swf: --inject-throttling must be between 0 and 1", file=sys.stderr)
-        return EX_USAGE
+    for flag, share in (
+        ("--inject-throttling", args.inject_throttling),
+        ("--inject-decision-failures", args.inject_decision_failures),
+    ):
+        if not 0.0 <= share <= 1.0:
+            print(f"flotod local-swf: {flag} must be between 0 and 1", file=sys.stderr)
+            return EX_USAGE
     if not _is_loopback(args.host):
         log.warning(
             "listening on non-loopback address %s: anyone who can reach it controls every "
@@ -93,10 +112,18 @@ def _run_local_swf(args: argparse.Namespace) -> int:
         poll_timeout=args.poll_timeout,
         throttle_share=args.inject_throttling,
         throttle_seed=args.throttling_seed,
+        decision_failure_share=args.inject_decision_failures,
+        decision_failure_seed=args.decision_failures_seed,
     )
     if args.inject_throttling:
         log.warning(
             "injecting ThrottlingException into %.0f%% of calls", args.inject_throttling * 100
+        )
+    if args.inject_decision_failures:
+        log.warning(
+            "failing %.0f%% of ScheduleActivityTask, StartTimer and StartChildWorkflowExecution "
+            "decisions with a rate or limit cause",
+            args.inject_decision_failures * 100,
         )
     try:
         server = make_server(backend, args.host, args.port)

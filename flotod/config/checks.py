@@ -7,14 +7,21 @@ and appends problem lines; none raises, so every problem reaches the operator at
 from __future__ import annotations
 
 import importlib
+import stat
+import tomllib
 from pathlib import Path
 from typing import Any
 
+from flotod.config.codepath import import_failure_hint, unreadable_package
 from flotod.config.files import Entry
+from flotod.config.model import ServiceConfig
 from flotod.errors import FlotodError
 from flotod.specs import DeciderSpec, load_decider_spec
 
 _SOURCES = ("spec_file", "spec_object", "dynamic")
+
+AWS_CREDENTIALS_FILE = Path("/etc/flotod/aws-credentials")
+"""The file the units hand to boto3 with ``LoadCredential=aws:...``."""
 
 
 def _file_of(key: str, entries: dict[str, Entry], table_file: Path) -> Path:
@@ -22,18 +29,30 @@ def _file_of(key: str, entries: dict[str, Entry], table_file: Path) -> Path:
     return entry.file if entry is not None else table_file
 
 
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else ""
+
+
 def _import_error(module: str, exc: BaseException) -> str:
-    first = str(exc).splitlines()[0] if str(exc) else ""
-    return f'module "{module}" does not import: {type(exc).__name__}: {first}'.rstrip(": ")
+    first = _first_line(exc)
+    line = f'module "{module}" does not import: {type(exc).__name__}: {first}'.rstrip(": ")
+    return line + import_failure_hint(exc, module)
 
 
 def check_credentials(
     values: dict[str, Any], entries: dict[str, Entry], problems: list[str]
 ) -> None:
-    """Static keys come in pairs and exclude a profile: half a credential is always a mistake."""
-    key_id = values.get("access_key_id", "")
-    secret = values.get("secret_access_key", "")
-    if bool(key_id) != bool(secret):
+    """Static keys come in pairs and exclude a profile: half a credential is always a mistake.
+
+    A key written but refused by its own check counts as present: its line already says what
+    is wrong with it, and "expected both together" would only mislead.
+    """
+
+    def given(key: str) -> bool:
+        return bool(values.get(key)) or (key in entries and key not in values)
+
+    key_id, secret = given("access_key_id"), given("secret_access_key")
+    if key_id != secret:
         present = "access_key_id" if key_id else "secret_access_key"
         file = entries[present].file
         problems.append(
@@ -52,8 +71,12 @@ def load_decider_logic(
     swf_values: dict[str, Any],
     problems: list[str],
 ) -> DeciderSpec | None:
-    """Exactly one of spec_file, spec_object, dynamic; load the spec and check it fits."""
-    chosen = [k for k in _SOURCES if values.get(k)]
+    """Exactly one of spec_file, spec_object, dynamic; load the spec and check it fits.
+
+    A source written but refused by its own check counts as chosen (its line says what is
+    wrong) and is not loaded.
+    """
+    chosen = [k for k in _SOURCES if values.get(k) or (k in entries and k not in values)]
     if len(chosen) != 1:
         got = " and ".join(chosen) if chosen else "none"
         problems.append(
@@ -67,7 +90,7 @@ def load_decider_logic(
             f"{file}: {where}.default_activity_task_list: only for dynamic = true "
             "(a spec names its own default activity task list)"
         )
-    if chosen[0] == "dynamic":
+    if chosen[0] == "dynamic" or chosen[0] not in values:
         return None
     if chosen[0] == "spec_file":
         spec = _spec_from_file(where, values["spec_file"], entries["spec_file"].file, problems)
@@ -100,11 +123,16 @@ def _spec_from_file(
     except OSError as exc:
         problems.append(f"{file}: {where}.spec_file: cannot read {path}: {exc.strerror or exc}")
         return None
+    prefix = f"{file}: {where}.spec_file: {path} is not a valid decider spec"
     try:
         return load_decider_spec(text)
     except FlotodError as exc:
-        problems.append(f"{file}: {where}.spec_file: {path} is not a valid decider spec: {exc}")
-        return None
+        problems.append(f"{prefix}: {exc}")
+    except RecursionError:
+        problems.append(f"{prefix}: JSON nested too deeply")
+    except Exception as exc:  # whatever a file's content makes the codec raise is its fault
+        problems.append(f"{prefix}: {type(exc).__name__}: {_first_line(exc)}")
+    return None
 
 
 def _spec_from_object(
@@ -116,6 +144,10 @@ def _spec_from_object(
         value: Any = importlib.import_module(module_name)
     except (Exception, SystemExit) as exc:
         problems.append(f"{prefix}: {_import_error(module_name, exc)}")
+        return None
+    shell = unreadable_package(value)
+    if shell is not None:
+        problems.append(f'{prefix}: module "{module_name}" does not import: {shell}')
         return None
     for part in attribute.split("."):
         if not hasattr(value, part):
@@ -164,6 +196,45 @@ def import_worker_modules(
     file = entries["modules"].file
     for module in modules:
         try:
-            importlib.import_module(module)
+            imported = importlib.import_module(module)
         except (Exception, SystemExit) as exc:
             problems.append(f"{file}: {where}.modules: {_import_error(module, exc)}")
+            continue
+        shell = unreadable_package(imported)
+        if shell is not None:
+            problems.append(f'{file}: {where}.modules: module "{module}" does not import: {shell}')
+
+
+def secret_file_warnings(
+    config: ServiceConfig, credentials_file: Path = AWS_CREDENTIALS_FILE
+) -> list[str]:
+    """One line per file holding a secret that every user on the host can read.
+
+    The files checked: each config file that sets a non-empty ``swf.secret_access_key``, and
+    ``credentials_file`` (the AWS credentials the units load) if it exists. These are warnings,
+    not problems: the service still starts, since refusing would stop it over a mode an
+    operator fixes with one chmod. Call it once at service start and log each line.
+    """
+    holders: list[tuple[Path, str]] = []
+    for file in config.files:
+        try:
+            with file.open("rb") as handle:
+                swf = tomllib.load(handle).get("swf")
+        except (OSError, ValueError):
+            continue  # the loader read it a moment ago; a file changing now is not our concern
+        if isinstance(swf, dict) and swf.get("secret_access_key"):
+            holders.append((file, "swf.secret_access_key"))
+    if credentials_file.is_file():
+        holders.append((credentials_file, "AWS credentials"))
+    warnings = []
+    for file, what in holders:
+        try:
+            mode = stat.S_IMODE(file.stat().st_mode)
+        except OSError:
+            continue
+        if mode & stat.S_IROTH:
+            warnings.append(
+                f"{file}: holds {what} and is readable by every user (mode {mode:04o}): "
+                f"chmod o-r {file} (the package ships its config files 0640 root:flotod)"
+            )
+    return warnings

@@ -37,6 +37,14 @@ class RawConfig:
     unreadable: bool = False
 
 
+def one_line(text: str) -> str:
+    """A problem line with its control characters escaped (``\\n`` for a newline), so a key
+    or value written in the file can never split it into lines that look like others."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 def did_you_mean(word: str, candidates: list[str] | tuple[str, ...]) -> str:
     """A ' (did you mean "x"?)' suffix when a close candidate exists, else ""."""
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
@@ -45,13 +53,16 @@ def did_you_mean(word: str, candidates: list[str] | tuple[str, ...]) -> str:
 
 def config_files(path: Path) -> tuple[list[Path], list[str]]:
     """The files ``--config`` names, in merge order, and a problem if there are none."""
-    if path.is_dir():
-        files = sorted(p for p in path.glob("*.toml") if p.is_file())
-        if not files:
-            return [], [f"{path}: no *.toml files in this directory"]
-        return files, []
-    if path.is_file():
-        return [path], []
+    try:
+        if path.is_dir():
+            files = sorted(p for p in path.glob("*.toml") if p.is_file())
+            if not files:
+                return [], [f"{path}: no *.toml files in this directory"]
+            return files, []
+        if path.is_file():
+            return [path], []
+    except OSError as exc:  # e.g. a parent directory this user may not enter
+        return [], [f"{path}: cannot read: {exc.strerror or exc}"]
     return [], [f"{path}: no such file or directory"]
 
 
@@ -61,19 +72,37 @@ def read_config(path: Path) -> RawConfig:
     files, raw.problems = config_files(path)
     raw.files = files
     for file in files:
-        try:
-            with file.open("rb") as handle:
-                document = tomllib.load(handle)
-        except tomllib.TOMLDecodeError as exc:
-            raw.problems.append(f"{file}: TOML syntax error: {exc}")
-            raw.unreadable = True
-            continue
-        except OSError as exc:
-            raw.problems.append(f"{file}: cannot read: {exc.strerror or exc}")
+        document = _parse(file, raw.problems)
+        if document is None:
             raw.unreadable = True
             continue
         _merge(raw, file, document)
     return raw
+
+
+def _parse(file: Path, problems: list[str]) -> dict[str, Any] | None:
+    """One file's TOML, or None with its problem: whatever the bytes, never an exception."""
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        problems.append(f"{file}: cannot read: {exc.strerror or exc}")
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.append(
+            f"{file}: not UTF-8 text: byte 0x{data[exc.start]:02x} on line {line} "
+            "(TOML files are UTF-8)"
+        )
+        return None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(f"{file}: TOML syntax error: {exc}")
+    except RecursionError:
+        problems.append(f"{file}: TOML syntax error: nested too deeply")
+    return None
 
 
 def _merge(raw: RawConfig, file: Path, document: dict[str, Any]) -> None:

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from flotod.config.checks import check_credentials, import_worker_modules, load_decider_logic
-from flotod.config.files import Entry, RawConfig, did_you_mean, read_config
+from flotod.config.codepath import apply_code_paths
+from flotod.config.files import Entry, RawConfig, did_you_mean, one_line, read_config
 from flotod.config.model import (
     DaemonConfig,
     DeciderConfig,
@@ -20,7 +21,7 @@ from flotod.config.model import (
     SwfConfig,
     WorkerConfig,
 )
-from flotod.config.settings import KINDS, Invalid, Kind, settings_of, toml_repr
+from flotod.config.settings import KINDS, Invalid, Kind, masked_repr, settings_of, toml_repr
 from flotod.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("/etc/flotod")
@@ -45,9 +46,8 @@ def convert_table(
         try:
             values[key] = setting.convert(entry.value)
         except Invalid as exc:
-            problems.append(
-                f"{entry.file}: {where}.{key}: expected {exc}, got {toml_repr(entry.value)}"
-            )
+            got = masked_repr(entry.value) if setting.secret else toml_repr(entry.value)
+            problems.append(f"{entry.file}: {where}.{key}: expected {exc}, got {got}")
     for key, setting in declared.items():
         if key in entries:
             continue
@@ -98,7 +98,13 @@ def _build_process(
     swf_values: dict[str, Any],
     problems: list[str],
 ) -> ProcessConfig | None:
-    """Run the kind's own checks; build the dataclass only when nothing at all is wrong."""
+    """Run the kind's own checks; build the dataclass only when nothing at all is wrong.
+
+    A decider's or worker's python_path and virtualenv are applied first: its spec_object and
+    modules are imported from there.
+    """
+    if kind in ("decider", "worker"):
+        apply_code_paths(where, values, entries, problems)
     if kind == "decider":
         spec = load_decider_logic(where, values, entries, table_file, swf_values, problems)
         return DeciderConfig(**values, spec=spec) if not problems else None
@@ -121,7 +127,7 @@ def load_config(path: str | Path, kind: str, instance: str | None = None) -> Ser
     raw = read_config(config_path)
     problems = raw.problems
     if not raw.files:
-        raise ConfigError(problems)
+        raise ConfigError([one_line(p) for p in problems])
     swf_values = convert_table("swf", raw.shared.get("swf", {}), None, problems)
     log_values = convert_table("logging", raw.shared.get("logging", {}), None, problems)
     check_credentials(swf_values, raw.shared.get("swf", {}), problems)
@@ -134,7 +140,7 @@ def load_config(path: str | Path, kind: str, instance: str | None = None) -> Ser
         values = convert_table(where, entries, table_file, problems)
         process = _build_process(kind, where, values, entries, table_file, swf_values, problems)
     if problems or process is None or chosen is None:
-        raise ConfigError(problems)
+        raise ConfigError([one_line(p) for p in problems])
     return ServiceConfig(
         kind=kind,
         instance=chosen,
@@ -151,5 +157,5 @@ def list_instances(path: str | Path) -> dict[str, list[str]]:
     that then calls :func:`load_config` for each. Raises ConfigError if the files don't parse."""
     raw = read_config(Path(path))
     if raw.unreadable or not raw.files:
-        raise ConfigError(raw.problems)
+        raise ConfigError([one_line(p) for p in raw.problems])
     return {kind: sorted(raw.instances.get(kind, {})) for kind in KINDS}

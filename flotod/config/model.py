@@ -1,7 +1,10 @@
 """The validated, frozen configuration a service runs with.
 
 Field names match the TOML keys declared in :mod:`flotod.config.settings` one to one, so a
-setting's declaration, its TOML key and its attribute are the same word.
+setting's declaration, its TOML key and its attribute are the same word. Defaults, choices
+and secrecy are not written here: each field takes them from its declaration through
+:func:`declared` (tests/config/test_declarations.py ties every field to one declaration).
+A required setting's field has no default at all, so that mypy insists on it too.
 """
 
 from __future__ import annotations
@@ -10,20 +13,39 @@ import os
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from flotod.config.settings import Kind
+from flotod.config.settings import Executor, Kind, LogFormat, LogLevel, Setting, settings_of
 from flotod.specs import DeciderSpec
+
+
+def about(section: str, name: str) -> dict[str, Setting]:
+    """A field's metadata: the declaration of the setting it holds (``"setting"``)."""
+    return {"setting": settings_of(section)[name]}
+
+
+def declared(section: str, name: str) -> Any:
+    """The field of a declared setting that has a default: that default, the repr hidden when
+    the setting is secret, and the declaration in the field's metadata.
+
+    A required setting's field is written ``field(metadata=about(...))`` instead: mypy only
+    sees that ``dataclasses.field`` call has no default, so it insists on the value too.
+    """
+    setting = settings_of(section)[name]
+    if setting.required:
+        raise TypeError(f"{section}.{name} is required: use field(metadata=about(...))")
+    return field(default=setting.default, repr=not setting.secret, metadata=about(section, name))
 
 
 @dataclass(frozen=True)
 class SwfConfig:
-    endpoint_url: str = ""
-    region: str = "us-east-1"
-    profile: str = ""
-    access_key_id: str = ""
-    secret_access_key: str = field(default="", repr=False)
-    domain: str = "flotod"
-    identity: str = ""
+    endpoint_url: str = declared("swf", "endpoint_url")
+    region: str = declared("swf", "region")
+    profile: str = declared("swf", "profile")
+    access_key_id: str = declared("swf", "access_key_id")
+    secret_access_key: str = declared("swf", "secret_access_key")
+    domain: str = declared("swf", "domain")
+    identity: str = declared("swf", "identity")
 
     def resolved_identity(self) -> str:
         """The identity to send to SWF, computed now: the pid changes after a daemonize fork."""
@@ -34,44 +56,50 @@ class SwfConfig:
 
 @dataclass(frozen=True)
 class LoggingConfig:
-    level: str = "info"
-    format: str = "auto"
+    level: LogLevel = declared("logging", "level")
+    format: LogFormat = declared("logging", "format")
 
 
 @dataclass(frozen=True)
 class DeciderConfig:
-    task_list: str
-    spec_file: str = ""
-    spec_object: str = ""
-    dynamic: bool = False
-    default_activity_task_list: str = ""
-    workflow_type_name: str = ""
-    workflow_type_version: str = "v1"
-    history_cache_events: int = 10_000
-    drain_timeout_seconds: int = 90
+    task_list: str = field(metadata=about("decider", "task_list"))
+    spec_file: str = declared("decider", "spec_file")
+    spec_object: str = declared("decider", "spec_object")
+    dynamic: bool = declared("decider", "dynamic")
+    default_activity_task_list: str = declared("decider", "default_activity_task_list")
+    workflow_type_name: str = declared("decider", "workflow_type_name")
+    workflow_type_version: str = declared("decider", "workflow_type_version")
+    history_cache_events: int = declared("decider", "history_cache_events")
+    decision_timeout_seconds: int = declared("decider", "decision_timeout_seconds")
+    drain_timeout_seconds: int = declared("decider", "drain_timeout_seconds")
+    python_path: tuple[str, ...] = declared("decider", "python_path")
+    virtualenv: str = declared("decider", "virtualenv")
     # The loaded workflow logic; None for a dynamic decider.
     spec: DeciderSpec | None = field(default=None, compare=True, repr=False)
 
 
 @dataclass(frozen=True)
 class WorkerConfig:
-    task_list: str
-    modules: tuple[str, ...]
-    concurrency: int = 10
-    heartbeat_seconds: int = 90
-    executor: str = "thread"
-    register_activity_types: bool = True
-    drain_timeout_seconds: int = 300
+    task_list: str = field(metadata=about("worker", "task_list"))
+    modules: tuple[str, ...] = field(metadata=about("worker", "modules"))
+    concurrency: int = declared("worker", "concurrency")
+    heartbeat_seconds: int = declared("worker", "heartbeat_seconds")
+    executor: Executor = declared("worker", "executor")
+    register_activity_types: bool = declared("worker", "register_activity_types")
+    drain_timeout_seconds: int = declared("worker", "drain_timeout_seconds")
+    python_path: tuple[str, ...] = declared("worker", "python_path")
+    virtualenv: str = declared("worker", "virtualenv")
 
 
 @dataclass(frozen=True)
 class DaemonConfig:
-    task_list: str = "flotod_daemon"
-    workflow_id: str = "flotod_daemon"
-    max_children: int = 100
-    continue_after_events: int = 5000
-    child_execution_timeout_seconds: int = 7 * 86_400
-    drain_timeout_seconds: int = 90
+    task_list: str = declared("daemon", "task_list")
+    workflow_id: str = declared("daemon", "workflow_id")
+    max_children: int = declared("daemon", "max_children")
+    continue_after_events: int = declared("daemon", "continue_after_events")
+    child_execution_timeout_seconds: int = declared("daemon", "child_execution_timeout_seconds")
+    decision_timeout_seconds: int = declared("daemon", "decision_timeout_seconds")
+    drain_timeout_seconds: int = declared("daemon", "drain_timeout_seconds")
 
 
 ProcessConfig = DeciderConfig | WorkerConfig | DaemonConfig

@@ -12,11 +12,14 @@ from typing import Any
 
 from flotod.config.loader import load_config
 from flotod.config.model import ServiceConfig
-from flotod.config.settings import settings_of
+from flotod.config.settings import MASK, settings_of
 
 
 @dataclass(frozen=True)
 class Change:
+    """One changed setting. A secret's ``old`` and ``new`` are the mask, never the values, so
+    whatever logs a change cannot leak it (the configs hold the real values)."""
+
     key: str  # dotted, e.g. "worker.video.heartbeat_seconds"
     old: Any
     new: Any
@@ -79,6 +82,10 @@ def _source_changed(old: ServiceConfig, new: ServiceConfig) -> bool:
     ]
 
 
+def _masked(value: Any) -> Any:
+    return MASK if value else value
+
+
 def diff_configs(old: ServiceConfig, new: ServiceConfig) -> tuple[Change, ...]:
     """Changed settings between two configs of the same process, in declaration order.
 
@@ -98,6 +105,8 @@ def diff_configs(old: ServiceConfig, new: ServiceConfig) -> tuple[Change, ...]:
                 before, after = "<previous spec>", "<new spec>"
             if before != after:
                 restart = not setting.reloadable or _source_changed(old, new)
+                if setting.secret:
+                    before, after = _masked(before), _masked(after)
                 changes.append(Change(f"{where}.{name}", before, after, restart, setting.secret))
     return tuple(changes)
 

@@ -8,9 +8,14 @@ from dataclasses import asdict
 from typing import Any
 
 from flotod.config.model import ServiceConfig
-from flotod.config.settings import KINDS, REQUIRED, SHARED_SECTIONS, settings_of, toml_repr
-
-MASK = "********"
+from flotod.config.settings import (
+    KINDS,
+    MASK,
+    REQUIRED,
+    SHARED_SECTIONS,
+    settings_of,
+    toml_repr,
+)
 
 
 def _value(value: Any) -> str:

@@ -12,10 +12,18 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
+
+from flotod.swf.limits import DECISION_TASK_TIMEOUT
 
 Kind = Literal["decider", "worker", "daemon"]
-KINDS: tuple[Kind, ...] = ("decider", "worker", "daemon")
+KINDS: tuple[Kind, ...] = get_args(Kind)
+
+# The choice settings' types: the declarations take their choices from these, and the config
+# dataclasses their annotations, so a type checker knows every value a choice can have.
+LogLevel = Literal["debug", "info", "warning", "error"]
+LogFormat = Literal["auto", "journal", "logfmt", "json"]
+Executor = Literal["thread", "process"]
 SHARED_SECTIONS: tuple[str, ...] = ("swf", "logging")
 
 # SWF's own limit for names and identities (see docs/swf-facts).
@@ -33,6 +41,28 @@ def toml_repr(value: Any) -> str:
     if isinstance(value, dict):
         return "a table"
     return repr(value)
+
+
+MASK = "********"
+"""What error lines, reload records and ``--print-config`` show instead of a secret."""
+
+
+def masked_repr(value: Any) -> str:
+    """A secret's stand-in in an error line: the mask and the shape, which tells an operator
+    what is wrong (too long, not a string) without showing a character of the value."""
+    if isinstance(value, str):
+        return f"{MASK} (a string of {len(value)} characters)"
+    if isinstance(value, bool):
+        return f"{MASK} (a boolean)"
+    if isinstance(value, int):
+        return f"{MASK} (an integer)"
+    if isinstance(value, float):
+        return f"{MASK} (a number)"
+    if isinstance(value, list):
+        return f"{MASK} (a list)"
+    if isinstance(value, dict):
+        return f"{MASK} (a table)"
+    return f"{MASK} (a {type(value).__name__})"
 
 
 class Invalid(ValueError):
@@ -149,6 +179,10 @@ class Setting:
 
 _MODULE = r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*"
 _URL = r"https?://[^\s]+"
+# A file system path: control characters (NUL above all, which no system call accepts) are a
+# mistake, and refusing them here keeps them from reaching os.stat as a ValueError.
+_PATH = r"[^\x00-\x1f\x7f]+"
+_PATH_HELP = '"" or a path without control characters'
 
 _DRAIN_HELP = (
     "How long a warm stop (SIGTERM) may wait for in-flight work before it becomes a quick stop. "
@@ -157,6 +191,49 @@ _DRAIN_HELP = (
 
 
 _DRAIN = Integer(1, 86_400)
+
+_DECISION_TIMEOUT = Integer(1, 3_600)
+_DECISION_TIMEOUT_DEFAULT = DECISION_TASK_TIMEOUT
+_DECISION_TIMEOUT_HELP = (
+    "Decision task timeout (defaultTaskStartToCloseTimeout) of the workflow types this table "
+    "registers. A decision takes milliseconds; this is how long a task SWF handed to a "
+    "decider that stopped or died waits before SWF hands it out again. SWF keeps the value of "
+    "the first registration: a new value needs a new workflow type version."
+)
+
+_PYTHON_PATH_HELP = (
+    "Directories put first on Python's import path before modules or spec_object are imported "
+    "(relative paths: to the config file that sets them), like PYTHONPATH for this table only. "
+    "Not under /home, /root or /tmp, which the units hide (ProtectHome=yes, PrivateTmp=yes), "
+    "unless the config file is there too; readable by the flotod user."
+)
+_VIRTUALENV_HELP = (
+    'A virtualenv made with "python3 -m venv" for the Python flotod runs on (relative: to the '
+    "config file); its site-packages are searched after flotod's own dependencies, so they "
+    'cannot replace them. "" means none. Same placement rules as python_path.'
+)
+
+
+def _code_settings(kind: Kind) -> tuple[Setting, ...]:
+    """Where a decider's or worker's own code comes from (not reloadable: imported code stays)."""
+    return (
+        Setting(
+            kind,
+            "python_path",
+            TextList(
+                item_pattern=_PATH, item_help="directories (paths without control characters)"
+            ),
+            (),
+            _PYTHON_PATH_HELP,
+        ),
+        Setting(
+            kind,
+            "virtualenv",
+            Text(max_length=4096, pattern=_PATH, pattern_help=_PATH_HELP),
+            "",
+            _VIRTUALENV_HELP,
+        ),
+    )
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -205,7 +282,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "logging",
         "level",
-        Text(choices=("debug", "info", "warning", "error")),
+        Text(choices=get_args(LogLevel)),
         "info",
         "Lowest level written.",
         reloadable=True,
@@ -213,7 +290,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "logging",
         "format",
-        Text(choices=("auto", "journal", "logfmt", "json")),
+        Text(choices=get_args(LogFormat)),
         "auto",
         "auto: journald under systemd, logfmt on a terminal, JSON lines otherwise.",
         reloadable=True,
@@ -223,7 +300,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "decider",
         "spec_file",
-        Text(max_length=4096),
+        Text(max_length=4096, pattern=_PATH, pattern_help=_PATH_HELP),
         "",
         "JSON DeciderSpec file (relative to the config file). Re-read on reload.",
         reloadable=True,
@@ -277,7 +354,15 @@ SETTINGS: tuple[Setting, ...] = (
         "runs, so that a decision task fetches and replays only the events new to this "
         "decider; 0 keeps nothing and reads every history whole.",
     ),
+    Setting(
+        "decider",
+        "decision_timeout_seconds",
+        _DECISION_TIMEOUT,
+        _DECISION_TIMEOUT_DEFAULT,
+        _DECISION_TIMEOUT_HELP,
+    ),
     Setting("decider", "drain_timeout_seconds", _DRAIN, 90, _DRAIN_HELP, reloadable=True),
+    *_code_settings("decider"),
     # [worker.NAME]
     Setting("worker", "task_list", Text(allow_empty=False), REQUIRED, "Activity task list."),
     Setting(
@@ -305,7 +390,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "worker",
         "executor",
-        Text(choices=("thread", "process")),
+        Text(choices=get_args(Executor)),
         "thread",
         "Where activities run: a thread pool or a process pool.",
     ),
@@ -318,6 +403,7 @@ SETTINGS: tuple[Setting, ...] = (
         "default task list and timeouts that suit heartbeat_seconds.",
     ),
     Setting("worker", "drain_timeout_seconds", _DRAIN, 300, _DRAIN_HELP, reloadable=True),
+    *_code_settings("worker"),
     # [daemon.NAME]
     Setting(
         "daemon",
@@ -357,6 +443,13 @@ SETTINGS: tuple[Setting, ...] = (
         7 * 86_400,
         "executionStartToCloseTimeout of each child workflow the daemon starts.",
         reloadable=True,
+    ),
+    Setting(
+        "daemon",
+        "decision_timeout_seconds",
+        _DECISION_TIMEOUT,
+        _DECISION_TIMEOUT_DEFAULT,
+        _DECISION_TIMEOUT_HELP,
     ),
     Setting("daemon", "drain_timeout_seconds", _DRAIN, 90, _DRAIN_HELP, reloadable=True),
 )

@@ -76,12 +76,13 @@ def decider_error(exc: Exception) -> d.Decision:
 
 def decide_from(state: Replay, spec: DeciderSpec, workflow_id: str | None) -> list[d.Decision]:
     """Decisions for an execution already replayed into ``state``, which this only reads."""
+    decider = _Decider(state, spec, workflow_id)
     try:
-        return _Decider(state, spec, workflow_id).run()
+        return decider.run()
     except _Fail as fail:
-        return [d.fail_workflow(fail.reason, fail.details)]
+        return decider.failing(d.fail_workflow(fail.reason, fail.details))
     except Exception as exc:
-        return [decider_error(exc)]
+        return decider.failing(decider_error(exc))
 
 
 def decide_dynamic(
@@ -354,6 +355,23 @@ class _Decider:
                 },
             )
         return d.complete_workflow(text)
+
+    def failing(self, failure: d.Decision) -> list[d.Decision]:
+        """``failure``, after asking every open child to cancel.
+
+        SWF applies the child policy only when a run is terminated or times out, never when
+        its decider fails it: children nobody asks run on and keep their workflow ids, so a
+        re-run of this workflow would collide with them. (A run completes only once nothing is
+        open, so completing never leaves children behind.)
+        """
+        plan = [
+            d.request_cancel_external(c.workflow_id, c.run_id)
+            for c in self.state.open_children.values()
+            if not c.cancel_requested
+        ]
+        if len(plan) < d.MAX_DECISIONS:
+            return [*plan, failure]
+        return [*plan[: d.MAX_DECISIONS - 1], self._continue_timer()]
 
     def _cancel(self) -> list[d.Decision]:
         state = self.state

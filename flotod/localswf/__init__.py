@@ -35,19 +35,30 @@ def make_backend(
     region_name: str = "us-east-1",
     throttle_share: float = 0.0,
     throttle_seed: int = 0,
+    decision_failure_share: float = 0.0,
+    decision_failure_seed: int = 0,
+    manual_deadlines: bool = False,
 ) -> LocalSWFBackend:
     """A fresh, empty backend; polls wait up to ``poll_timeout`` seconds like SWF's 60.
 
     ``throttle_share`` > 0 injects faults for tests: that share of calls (a random draw seeded
     with ``throttle_seed``) is answered with SWF's ThrottlingException instead of being served.
+    ``decision_failure_share`` > 0 refuses that share of ScheduleActivityTask, StartTimer and
+    StartChildWorkflowExecution decisions for a rate or limit cause (see faults.py).
+    ``manual_deadlines`` makes timers and timeouts fire only when a test fires them
+    (``backend.scheduler.fire``), never by the clock.
     """
     install()
     from flotod.localswf.backend import LocalSWFBackend
-    from flotod.localswf.faults import Throttle
+    from flotod.localswf.faults import DecisionFaults, Throttle
 
-    backend = LocalSWFBackend(region_name=region_name, poll_timeout=poll_timeout)
+    backend = LocalSWFBackend(
+        region_name=region_name, poll_timeout=poll_timeout, manual_deadlines=manual_deadlines
+    )
     if throttle_share > 0:
         backend.throttle = Throttle(throttle_share, throttle_seed)
+    if decision_failure_share > 0:
+        backend.decision_faults = DecisionFaults(decision_failure_share, decision_failure_seed)
     return backend
 
 

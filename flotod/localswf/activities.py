@@ -1,7 +1,8 @@
 """Activity tasks through their whole life: scheduling with SWF's checks, start, heartbeat,
 the four timeouts (heartbeat counted from the start), completion, failure and cancellation.
 
-Functions take the owning execution and run with the backend's lock held.
+Functions take the owning execution and run with the backend's lock held; they reach the
+backend only through the run's :class:`~flotod.localswf.execution.Host`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from moto.swf.models.activity_type import ActivityType
 from flotod.localswf.tasks import LocalActivityTask, seconds
 
 if TYPE_CHECKING:
-    from flotod.localswf.execution import LocalWorkflowExecution
+    from flotod.localswf.execution import LocalWorkflowExecution, RunActivityTask
 
 TIMEOUT_KEYS = (
     ("scheduleToStartTimeout", "default_task_schedule_to_start_timeout"),
@@ -25,8 +26,14 @@ TIMEOUT_KEYS = (
 OPEN_ACTIVITIES_LIMIT = 1000
 
 
-def schedule(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
-    """The ScheduleActivityTask decision: ActivityTaskScheduled or ScheduleActivityTaskFailed."""
+def schedule(
+    wfe: LocalWorkflowExecution,
+    event_id: int,
+    attrs: dict[str, Any],
+    injected: str | None = None,
+) -> None:
+    """The ScheduleActivityTask decision: ActivityTaskScheduled or ScheduleActivityTaskFailed
+    (with ``injected`` as its cause when fault injection refuses it)."""
     activity_id = attrs.get("activityId", "")
     type_attrs = attrs.get("activityType") or {}
     name, version = type_attrs.get("name", ""), type_attrs.get("version", "")
@@ -42,6 +49,8 @@ def schedule(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) 
         )
         wfe.schedule_decision_task()
 
+    if injected is not None:
+        return failed(injected)
     if not isinstance(activity_type, ActivityType):
         return failed("ACTIVITY_TYPE_DOES_NOT_EXIST")
     if activity_type.status == "DEPRECATED":
@@ -78,27 +87,27 @@ def schedule(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) 
         activity_id, activity_type, evt.event_id, wfe, timeouts, task_list, attrs.get("input")
     )
     wfe.activities[activity_id] = task
-    wfe.backend.tokens[task.task_token] = task
+    wfe.host.track(task)
     wfe.latest_activity_task_timestamp = time.time()
     _arm(task, "SCHEDULE_TO_START", timeouts["scheduleToStartTimeout"])
     _arm(task, "SCHEDULE_TO_CLOSE", timeouts["scheduleToCloseTimeout"])
-    wfe.backend.activity_lists.push(wfe.domain.name, task_list, task)
+    wfe.host.queue_activity(wfe.domain.name, task_list, task)
     return None
 
 
-def _arm(task: LocalActivityTask, kind: str, timeout: Any) -> None:
+def _arm(task: RunActivityTask, kind: str, timeout: Any) -> None:
     limit = seconds(timeout)
     if limit is not None:
-        task.deadlines.append(
-            task.wfe.backend.scheduler.call_later(limit, lambda: _on_timeout(task, kind))
+        task.deadlines[kind] = task.wfe.host.scheduler.call_later(
+            limit, lambda: _on_timeout(task, kind)
         )
 
 
-def is_live(task: LocalActivityTask) -> bool:
+def is_live(task: RunActivityTask) -> bool:
     return task.state == "SCHEDULED" and task.wfe.open
 
 
-def start(task: LocalActivityTask, identity: str | None) -> None:
+def start(task: RunActivityTask, identity: str | None) -> None:
     evt = task.wfe.add_event(
         "ActivityTaskStarted", scheduled_event_id=task.scheduled_event_id, identity=identity
     )
@@ -108,7 +117,7 @@ def start(task: LocalActivityTask, identity: str | None) -> None:
     _arm(task, "HEARTBEAT", task.timeouts["heartbeatTimeout"])
 
 
-def heartbeat(task: LocalActivityTask, details: str | None) -> bool:
+def heartbeat(task: RunActivityTask, details: str | None) -> bool:
     """Record a heartbeat; the answer is whether cancellation was requested."""
     task.last_heartbeat_timestamp = time.time()
     if details is not None:
@@ -116,15 +125,15 @@ def heartbeat(task: LocalActivityTask, details: str | None) -> bool:
     return task.cancel_requested
 
 
-def _close(task: LocalActivityTask, state: str) -> None:
+def _close(task: RunActivityTask, state: str) -> None:
     wfe = task.wfe
     task.state = state
     task.cancel_deadlines()
     wfe.activities.pop(task.activity_id, None)
-    wfe.backend.tokens.pop(task.task_token, None)
+    wfe.host.forget(task.task_token)
 
 
-def complete(task: LocalActivityTask, result: str | None) -> None:
+def complete(task: RunActivityTask, result: str | None) -> None:
     _close(task, "COMPLETED")
     task.wfe.add_event(
         "ActivityTaskCompleted",
@@ -135,7 +144,7 @@ def complete(task: LocalActivityTask, result: str | None) -> None:
     task.wfe.schedule_decision_task()
 
 
-def fail(task: LocalActivityTask, reason: str | None, details: str | None) -> None:
+def fail(task: RunActivityTask, reason: str | None, details: str | None) -> None:
     _close(task, "FAILED")
     task.wfe.add_event(
         "ActivityTaskFailed",
@@ -147,7 +156,7 @@ def fail(task: LocalActivityTask, reason: str | None, details: str | None) -> No
     task.wfe.schedule_decision_task()
 
 
-def canceled(task: LocalActivityTask, details: str | None) -> None:
+def canceled(task: RunActivityTask, details: str | None) -> None:
     _close(task, "CANCELED")
     task.wfe.add_event(
         "ActivityTaskCanceled",
@@ -183,7 +192,7 @@ def request_cancel(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, 
         canceled(task, None)
 
 
-def _on_timeout(task: LocalActivityTask, kind: str) -> None:
+def _on_timeout(task: RunActivityTask, kind: str) -> None:
     if task.state not in ("SCHEDULED", "STARTED") or not task.wfe.open:
         return
     if kind == "SCHEDULE_TO_START" and task.state != "SCHEDULED":
@@ -192,8 +201,8 @@ def _on_timeout(task: LocalActivityTask, kind: str) -> None:
         limit = seconds(task.timeouts["heartbeatTimeout"]) or 0.0
         due = task.last_heartbeat_timestamp + limit
         if time.time() < due:  # a heartbeat came in meanwhile: wait for the new deadline
-            task.deadlines.append(
-                task.wfe.backend.scheduler.call_at(due, lambda: _on_timeout(task, kind))
+            task.deadlines[kind] = task.wfe.host.scheduler.call_at(
+                due, lambda: _on_timeout(task, kind)
             )
             return
     task.timeout_type = kind

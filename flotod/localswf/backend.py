@@ -22,9 +22,10 @@ from moto.swf.models.domain import Domain
 from moto.swf.models.workflow_type import WorkflowType
 
 from flotod.localswf import activities
-from flotod.localswf.events import history_page
-from flotod.localswf.execution import LocalWorkflowExecution
-from flotod.localswf.faults import Throttle
+from flotod.localswf import decisions as decisions_module
+from flotod.localswf.events import decode_token, history_page
+from flotod.localswf.execution import LocalWorkflowExecution, RunActivityTask, RunDecisionTask
+from flotod.localswf.faults import DecisionFaults, Throttle
 from flotod.localswf.queues import TaskLists
 from flotod.localswf.scheduler import Scheduler
 from flotod.localswf.tasks import LocalActivityTask, LocalDecisionTask
@@ -35,24 +36,30 @@ RunKey = tuple[str, str]
 
 
 class LocalSWFBackend(SWFBackend):
-    """SWF for one machine; see the package docstring for what it adds to moto's."""
+    """SWF for one machine; see the package docstring for what it adds to moto's.
+
+    It is the :class:`~flotod.localswf.execution.Host` of every run it holds and the
+    :class:`~flotod.localswf.decisions.Runs` of every response it applies.
+    """
 
     def __init__(
         self,
         region_name: str = "us-east-1",
         account_id: str = "123456789012",
         poll_timeout: float = DEFAULT_POLL_TIMEOUT,
+        manual_deadlines: bool = False,
     ) -> None:
         super().__init__(region_name, account_id)
         self.poll_timeout = poll_timeout
         self.history_limit = HISTORY_LIMIT  # tests lower it to reach it quickly
         self._over_limit: list[LocalWorkflowExecution] = []
         self.throttle: Throttle | None = None  # fault injection, off by default (faults.py)
+        self.decision_faults: DecisionFaults | None = None  # likewise
         self.lock = threading.RLock()
-        self.scheduler = Scheduler(self.lock)
-        self.decision_lists: TaskLists[LocalDecisionTask] = TaskLists(self.lock)
-        self.activity_lists: TaskLists[LocalActivityTask] = TaskLists(self.lock)
-        self.tokens: dict[str, LocalDecisionTask | LocalActivityTask] = {}
+        self.scheduler = Scheduler(self.lock, manual=manual_deadlines)
+        self.decision_lists: TaskLists[RunDecisionTask] = TaskLists(self.lock)
+        self.activity_lists: TaskLists[RunActivityTask] = TaskLists(self.lock)
+        self.tokens: dict[str, RunDecisionTask | RunActivityTask] = {}
         self.closing = False
         self._domain_index: dict[str, Domain] = {}
         self._open: dict[tuple[str, str], LocalWorkflowExecution] = {}
@@ -76,11 +83,27 @@ class LocalSWFBackend(SWFBackend):
             while self._over_limit:
                 self._over_limit.pop().terminate_at_event_limit()
 
+    # -- what runs need (execution.Host) ---------------------------------------------------
+    def track(self, task: RunDecisionTask | RunActivityTask) -> None:
+        self.tokens[task.task_token] = task
+
+    def forget(self, task_token: str) -> None:
+        self.tokens.pop(task_token, None)
+
+    def queue_decision(self, domain: str, task_list: str, task: RunDecisionTask) -> None:
+        self.decision_lists.push(domain, task_list, task)
+
+    def queue_activity(self, domain: str, task_list: str, task: RunActivityTask) -> None:
+        self.activity_lists.push(domain, task_list, task)
+
     def reset(self) -> None:
-        throttle, history_limit = self.throttle, self.history_limit
+        throttle, faults, history_limit = self.throttle, self.decision_faults, self.history_limit
         self.close()
-        self.__init__(self.region_name, self.account_id, self.poll_timeout)  # type: ignore[misc]
-        self.throttle, self.history_limit = throttle, history_limit
+        manual = self.scheduler.manual
+        self.__init__(  # type: ignore[misc]
+            self.region_name, self.account_id, self.poll_timeout, manual
+        )
+        self.throttle, self.decision_faults, self.history_limit = throttle, faults, history_limit
 
     def close(self) -> None:
         """Stop the deadline thread and release every waiting poll (they return empty)."""
@@ -255,8 +278,6 @@ class LocalSWFBackend(SWFBackend):
         reverse_order: bool = False,
     ) -> dict[str, Any]:
         """A decision task with its first history page, or the empty answer after the wait."""
-        from flotod.localswf.events import decode_token
-
         with self.lock:
             self._get_domain(domain_name)
             if next_page_token:
@@ -312,8 +333,10 @@ class LocalSWFBackend(SWFBackend):
         execution_context: str | None = None,
     ) -> None:
         with self.lock:
-            dt: LocalDecisionTask = self._started_task(task_token, LocalDecisionTask)
-            dt.wfe.complete_decision(dt, decisions or [], execution_context)
+            dt: RunDecisionTask = self._started_task(task_token, LocalDecisionTask)
+            decisions_module.respond(
+                self, dt, decisions or [], execution_context, self.decision_faults
+            )
 
     def count_pending_decision_tasks(self, domain_name: str, task_list: str) -> int:  # type: ignore[override]
         with self.lock:

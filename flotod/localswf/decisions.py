@@ -11,25 +11,65 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from moto.swf.exceptions import SWFDefaultUndefinedFault
+from moto.swf.exceptions import SWFValidationException
 from moto.swf.models.workflow_type import WorkflowType
 
-from flotod.localswf import activities
-from flotod.localswf.execution import ParentLink
+from flotod.localswf import activities, external
+from flotod.localswf.step import FollowUp, Runs, Step
 
 if TYPE_CHECKING:
-    from flotod.localswf.execution import LocalWorkflowExecution
+    from flotod.localswf.execution import LocalWorkflowExecution, RunDecisionTask
+    from flotod.localswf.faults import DecisionFaults
 
-FollowUp = Callable[[], None]
-Handler = Callable[["LocalWorkflowExecution", int, dict[str, Any]], "FollowUp | None"]
+Handler = Callable[[Step, dict[str, Any]], "FollowUp | None"]
 OPEN_TIMERS_LIMIT = 1000
-OPEN_CHILDREN_LIMIT = 1000
 
 
-def apply_decisions(
-    wfe: LocalWorkflowExecution, completed_event_id: int, decisions: list[dict[str, Any]]
-) -> list[FollowUp]:
-    """Apply decisions in order; once the run is closed the rest are moot.
+CLOSING = frozenset(
+    {
+        "CompleteWorkflowExecution",
+        "FailWorkflowExecution",
+        "CancelWorkflowExecution",
+        "ContinueAsNewWorkflowExecution",
+    }
+)
+
+
+def respond(
+    runs: Runs,
+    dt: RunDecisionTask,
+    decisions: list[dict[str, Any]],
+    execution_context: str | None,
+    faults: DecisionFaults | None = None,
+) -> None:
+    """RespondDecisionTaskCompleted for a started task: validated whole before anything is
+    recorded (a refused response changes nothing, as on SWF), then applied in order."""
+    check_closing_last(decisions)
+    wfe = dt.wfe
+    wfe.validate_decisions(decisions)
+    step = Step(runs, wfe, wfe.complete_decision(dt, execution_context), faults)
+    with wfe.applying():
+        # External signals and cancellations only start with this response; their outcome
+        # reaches this run afterwards (not at all once one of them closed it).
+        for action in apply_decisions(step, decisions):
+            action()
+
+
+def check_closing_last(decisions: list[dict[str, Any]]) -> None:
+    """A closing decision (continue-as-new included) anywhere but last refuses the response.
+
+    SWF answers HTTP 400 "Close must be last decision in list" and records nothing, measured
+    against SWF in https://github.com/floci-io/floci/pull/2257 ("Closing decision not last");
+    the Decision reference (https://docs.aws.amazon.com/amazonswf/latest/apireference/
+    API_Decision.html) names the four closing decisions. moto checks only three of them.
+    """
+    for decision in decisions[:-1]:
+        if decision.get("decisionType") in CLOSING:
+            raise SWFValidationException("Close must be last decision in list")
+
+
+def apply_decisions(step: Step, decisions: list[dict[str, Any]]) -> list[FollowUp]:
+    """Apply decisions in order.
 
     Returns what the response only initiated (external signals and cancellations), to run
     once every decision is applied: their outcome is not an event the response's own closing
@@ -37,13 +77,13 @@ def apply_decisions(
     """
     initiated: list[FollowUp] = []
     for decision in decisions:
-        if not wfe.open:
+        if not step.run.open:  # a close is last (check_closing_last): defensive only
             break
         kind = decision.get("decisionType", "")
         key = kind[:1].lower() + kind[1:] + "DecisionAttributes"
         handler = HANDLERS.get(kind)
         if handler is not None:
-            follow_up = handler(wfe, completed_event_id, decision.get(key) or {})
+            follow_up = handler(step, decision.get(key) or {})
             if follow_up is not None:
                 initiated.append(follow_up)
     return initiated
@@ -59,22 +99,26 @@ def _closing_allowed(wfe: LocalWorkflowExecution, failed_event: str, event_id: i
     return False
 
 
-def _complete(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+def _complete(step: Step, attrs: dict[str, Any]) -> None:
+    wfe, event_id = step.run, step.event_id
     if _closing_allowed(wfe, "CompleteWorkflowExecutionFailed", event_id):
         wfe.complete(event_id, attrs.get("result"))
 
 
-def _fail(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+def _fail(step: Step, attrs: dict[str, Any]) -> None:
+    wfe, event_id = step.run, step.event_id
     if _closing_allowed(wfe, "FailWorkflowExecutionFailed", event_id):
         wfe.fail(event_id, attrs.get("details"), attrs.get("reason"))
 
 
-def _cancel(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+def _cancel(step: Step, attrs: dict[str, Any]) -> None:
+    wfe, event_id = step.run, step.event_id
     if _closing_allowed(wfe, "CancelWorkflowExecutionFailed", event_id):
         wfe.cancel(event_id, attrs.get("details"))
 
 
-def _continue_as_new(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+def _continue_as_new(step: Step, attrs: dict[str, Any]) -> None:
+    wfe, event_id = step.run, step.event_id
     if not _closing_allowed(wfe, "ContinueAsNewWorkflowExecutionFailed", event_id):
         return
     version = attrs.get("workflowTypeVersion") or wfe.workflow_type.version
@@ -89,7 +133,7 @@ def _continue_as_new(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str
         )
         wfe.schedule_decision_task()
         return
-    new = wfe.backend.new_execution(
+    new = step.runs.new_execution(
         wfe.domain,
         wf_type,
         wfe.workflow_id,
@@ -121,10 +165,11 @@ def _continue_as_new(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str
         task_priority=new.task_priority,
         workflow_type=new.workflow_type,
     )
-    wfe.backend.add_execution(new)
+    step.runs.add_execution(new)
 
 
-def _record_marker(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+def _record_marker(step: Step, attrs: dict[str, Any]) -> None:
+    wfe, event_id = step.run, step.event_id
     wfe.add_event(
         "MarkerRecorded",
         marker_name=attrs.get("markerName"),
@@ -133,12 +178,13 @@ def _record_marker(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, 
     )
 
 
-def _start_timer(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+def _start_timer(step: Step, attrs: dict[str, Any]) -> None:
+    wfe, event_id = step.run, step.event_id
     timer_id = attrs.get("timerId", "")
-    cause = None
-    if timer_id in wfe.open_timers:
+    cause = step.injected("StartTimer")
+    if cause is None and timer_id in wfe.open_timers:
         cause = "TIMER_ID_ALREADY_IN_USE"
-    elif len(wfe.open_timers) >= OPEN_TIMERS_LIMIT:
+    elif cause is None and len(wfe.open_timers) >= OPEN_TIMERS_LIMIT:
         cause = "OPEN_TIMERS_LIMIT_EXCEEDED"
     if cause is not None:
         wfe.add_event(
@@ -167,11 +213,12 @@ def _start_timer(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, An
         wfe.add_event("TimerFired", timer_id=timer_id, started_event_id=started)
         wfe.schedule_decision_task()
 
-    deadline = wfe.backend.scheduler.call_later(float(fire_after), fire)
+    deadline = wfe.host.scheduler.call_later(float(fire_after), fire)
     wfe.open_timers[timer_id] = (started, deadline)
 
 
-def _cancel_timer(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+def _cancel_timer(step: Step, attrs: dict[str, Any]) -> None:
+    wfe, event_id = step.run, step.event_id
     timer_id = attrs.get("timerId", "")
     entry = wfe.open_timers.pop(timer_id, None)
     if entry is None:
@@ -192,171 +239,8 @@ def _cancel_timer(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, A
     )
 
 
-def _start_child(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
-    type_attrs = attrs.get("workflowType") or {}
-    name, version = type_attrs.get("name", ""), type_attrs.get("version", "")
-    child_id = attrs.get("workflowId", "")
-    task_list = (attrs.get("taskList") or {}).get("name")
-    evt = wfe.add_event(
-        "StartChildWorkflowExecutionInitiated",
-        workflow_id=child_id,
-        workflow_type={"name": name, "version": version},
-        control=attrs.get("control"),
-        input=attrs.get("input"),
-        execution_start_to_close_timeout=attrs.get("executionStartToCloseTimeout"),
-        task_list=task_list,
-        task_priority=attrs.get("taskPriority"),
-        decision_task_completed_event_id=event_id,
-        child_policy=attrs.get("childPolicy"),
-        task_start_to_close_timeout=attrs.get("taskStartToCloseTimeout"),
-        tag_list=attrs.get("tagList"),
-    )
-    initiated = evt.event_id
-
-    def failed(cause: str) -> None:
-        wfe.add_event(
-            "StartChildWorkflowExecutionFailed",
-            workflow_type={"name": name, "version": version},
-            cause=cause,
-            workflow_id=child_id,
-            initiated_event_id=initiated,
-            decision_task_completed_event_id=event_id,
-            control=attrs.get("control"),
-        )
-        wfe.schedule_decision_task()
-
-    wf_type = wfe.domain.get_type("workflow", name, version, ignore_empty=True)
-    if not isinstance(wf_type, WorkflowType):
-        return failed("WORKFLOW_TYPE_DOES_NOT_EXIST")
-    if wf_type.status == "DEPRECATED":
-        return failed("WORKFLOW_TYPE_DEPRECATED")
-    if wfe.backend.find_open(wfe.domain.name, child_id) is not None:
-        return failed("WORKFLOW_ALREADY_RUNNING")
-    if len(wfe.children) >= OPEN_CHILDREN_LIMIT:
-        return failed("OPEN_CHILDREN_LIMIT_EXCEEDED")
-    link = ParentLink(wfe, initiated)
-    try:
-        child = wfe.backend.new_execution(
-            wfe.domain,
-            wf_type,
-            child_id,
-            workflow_input=attrs.get("input"),
-            tag_list=attrs.get("tagList"),
-            task_list=task_list,
-            execution_start_to_close_timeout=attrs.get("executionStartToCloseTimeout"),
-            task_start_to_close_timeout=attrs.get("taskStartToCloseTimeout"),
-            child_policy=attrs.get("childPolicy"),
-            task_priority=attrs.get("taskPriority"),
-            parent_link=link,
-        )
-    except SWFDefaultUndefinedFault as exc:  # a default the type does not define
-        key = str(exc.message)
-        cause = {
-            "executionStartToCloseTimeout": "DEFAULT_EXECUTION_START_TO_CLOSE_TIMEOUT_UNDEFINED",
-            "taskList": "DEFAULT_TASK_LIST_UNDEFINED",
-            "taskStartToCloseTimeout": "DEFAULT_TASK_START_TO_CLOSE_TIMEOUT_UNDEFINED",
-            "childPolicy": "DEFAULT_CHILD_POLICY_UNDEFINED",
-        }.get(key, "OPERATION_NOT_PERMITTED")
-        return failed(cause)
-    wfe.children[child_id] = child
-    wfe.backend.add_execution(child)
-    started = wfe.add_event(
-        "ChildWorkflowExecutionStarted",
-        workflow_execution=child.to_short_dict(),
-        workflow_type=wf_type,
-        initiated_event_id=initiated,
-    )
-    link.started_event_id = started.event_id
-    wfe.schedule_decision_task()
-    return None
-
-
-def _external(
-    wfe: LocalWorkflowExecution,
-    event_id: int,
-    attrs: dict[str, Any],
-    action: str,
-    done_event: str,
-    act: Callable[[Any, dict[str, Any], int], None],
-    **initiated_attrs: Any,
-) -> FollowUp:
-    """An action on another execution: ``<action>Initiated`` now; after the whole response
-    is applied, ``act`` on the target and ``done_event``, or ``<action>Failed`` when no such
-    execution is open (as on SWF, the outcome reaches only a sender that is still open)."""
-    target_id, run_id = attrs.get("workflowId", ""), attrs.get("runId")
-    evt = wfe.add_event(
-        f"{action}Initiated",
-        workflow_id=target_id,
-        run_id=run_id,
-        decision_task_completed_event_id=event_id,
-        control=attrs.get("control"),
-        **initiated_attrs,
-    )
-    initiated, sender = evt.event_id, wfe.to_short_dict()
-
-    def deliver() -> None:
-        target = wfe.backend.find_open(wfe.domain.name, target_id, run_id)
-        if target is None:
-            _outcome(
-                wfe,
-                f"{action}Failed",
-                workflow_id=target_id,
-                run_id=run_id,
-                cause="UNKNOWN_EXTERNAL_WORKFLOW_EXECUTION",
-                initiated_event_id=initiated,
-                decision_task_completed_event_id=event_id,
-                control=attrs.get("control"),
-            )
-            return
-        act(target, sender, initiated)
-        _outcome(
-            wfe,
-            done_event,
-            workflow_execution=target.to_short_dict(),
-            initiated_event_id=initiated,
-        )
-
-    return deliver
-
-
-def _signal_external(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> FollowUp:
-    def act(target: Any, sender: dict[str, Any], initiated: int) -> None:
-        target.signal(attrs.get("signalName", ""), attrs.get("input"), sender, initiated)
-
-    return _external(
-        wfe,
-        event_id,
-        attrs,
-        "SignalExternalWorkflowExecution",
-        "ExternalWorkflowExecutionSignaled",
-        act,
-        signal_name=attrs.get("signalName"),
-        input=attrs.get("input"),
-    )
-
-
-def _cancel_external(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> FollowUp:
-    def act(target: Any, sender: dict[str, Any], initiated: int) -> None:
-        target.request_cancel(sender, initiated)
-
-    return _external(
-        wfe,
-        event_id,
-        attrs,
-        "RequestCancelExternalWorkflowExecution",
-        "ExternalWorkflowExecutionCancelRequested",
-        act,
-    )
-
-
-def _outcome(wfe: LocalWorkflowExecution, event_type: str, **attributes: Any) -> None:
-    """An external action's result: a closed run's history takes no more events."""
-    if wfe.open:
-        wfe.add_event(event_type, **attributes)
-        wfe.schedule_decision_task()
-
-
-def _schedule_lambda(wfe: LocalWorkflowExecution, event_id: int, attrs: dict[str, Any]) -> None:
+def _schedule_lambda(step: Step, attrs: dict[str, Any]) -> None:
+    wfe, event_id = step.run, step.event_id
     wfe.add_event(
         "ScheduleLambdaFunctionFailed",
         id=attrs.get("id"),
@@ -372,13 +256,17 @@ HANDLERS: dict[str, Handler] = {
     "FailWorkflowExecution": _fail,
     "CancelWorkflowExecution": _cancel,
     "ContinueAsNewWorkflowExecution": _continue_as_new,
-    "ScheduleActivityTask": activities.schedule,
-    "RequestCancelActivityTask": activities.request_cancel,
+    "ScheduleActivityTask": lambda step, attrs: activities.schedule(
+        step.run, step.event_id, attrs, step.injected("ScheduleActivityTask")
+    ),
+    "RequestCancelActivityTask": lambda step, attrs: activities.request_cancel(
+        step.run, step.event_id, attrs
+    ),
     "RecordMarker": _record_marker,
     "StartTimer": _start_timer,
     "CancelTimer": _cancel_timer,
-    "StartChildWorkflowExecution": _start_child,
-    "SignalExternalWorkflowExecution": _signal_external,
-    "RequestCancelExternalWorkflowExecution": _cancel_external,
+    "StartChildWorkflowExecution": external.start_child,
+    "SignalExternalWorkflowExecution": external.signal_external,
+    "RequestCancelExternalWorkflowExecution": external.cancel_external,
     "ScheduleLambdaFunction": _schedule_lambda,
 }

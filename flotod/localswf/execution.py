@@ -2,24 +2,54 @@
 (with child policy and parent notification), cancellation requests and signals.
 
 Every method runs with the backend's lock held; nothing here blocks or scans other executions.
+A run reaches its backend only through :class:`Host`, which the backend passes in: this module
+imports neither the backend nor the decision handlers, so the package's imports form a DAG.
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from moto.swf.models.workflow_execution import WorkflowExecution
 
 from flotod.localswf.events import LocalHistoryEvent
-from flotod.localswf.scheduler import Deadline
+from flotod.localswf.scheduler import Deadline, Scheduler
 from flotod.localswf.tasks import LocalActivityTask, LocalDecisionTask, seconds
 
 if TYPE_CHECKING:
     from moto.swf.models.domain import Domain
     from moto.swf.models.workflow_type import WorkflowType
 
-    from flotod.localswf.backend import LocalSWFBackend
+RunDecisionTask: TypeAlias = LocalDecisionTask["LocalWorkflowExecution"]
+RunActivityTask: TypeAlias = LocalActivityTask["LocalWorkflowExecution"]
+
+
+class Host(Protocol):
+    """What a run (and the activity tasks it owns) needs of the backend that holds it."""
+
+    @property
+    def history_limit(self) -> int: ...
+
+    @property
+    def scheduler(self) -> Scheduler: ...
+
+    def over_limit(self, run: LocalWorkflowExecution) -> None:
+        """``run``'s history reached the limit: terminate it once the current step is done."""
+
+    def index_closed(self, run: LocalWorkflowExecution) -> None: ...
+
+    def track(self, task: RunDecisionTask | RunActivityTask) -> None:
+        """The task's token is valid from now on."""
+
+    def forget(self, task_token: str) -> None: ...
+
+    def queue_decision(self, domain: str, task_list: str, task: RunDecisionTask) -> None: ...
+
+    def queue_activity(self, domain: str, task_list: str, task: RunActivityTask) -> None: ...
+
 
 CLOSE_EVENTS = {
     "COMPLETED": "ChildWorkflowExecutionCompleted",
@@ -44,20 +74,20 @@ class LocalWorkflowExecution(WorkflowExecution):
 
     def __init__(
         self,
-        backend: LocalSWFBackend,
+        host: Host,
         domain: Domain,
         workflow_type: WorkflowType,
         workflow_id: str,
         **kwargs: Any,
     ) -> None:
-        self.backend = backend
+        self.host = host
         super().__init__(domain, workflow_type, workflow_id, **kwargs)
         self.parent_link: ParentLink | None = kwargs.get("parent_link")
         self.continued_from: str | None = kwargs.get("continued_execution_run_id")
         self.task_priority: str | None = kwargs.get("task_priority")
-        self.scheduled_dt: LocalDecisionTask | None = None
-        self.started_dt: LocalDecisionTask | None = None
-        self.activities: dict[str, LocalActivityTask] = {}
+        self.scheduled_dt: RunDecisionTask | None = None
+        self.started_dt: RunDecisionTask | None = None
+        self.activities: dict[str, RunActivityTask] = {}
         self.open_timers: dict[str, tuple[int, Deadline]] = {}
         self.children: dict[str, LocalWorkflowExecution] = {}
         self.timeout_deadline: Deadline | None = None
@@ -76,10 +106,10 @@ class LocalWorkflowExecution(WorkflowExecution):
     def _add_event(self, *args: Any, **kwargs: Any) -> LocalHistoryEvent:
         evt = LocalHistoryEvent(len(self._events) + 1, *args, **kwargs)
         self._events.append(evt)
-        if len(self._events) == self.backend.history_limit - 1 and self.open:
+        if len(self._events) == self.host.history_limit - 1 and self.open:
             # SWF terminates a run whose history reaches its limit. Not from inside whatever
             # is adding events (a response's decisions are half applied): once it is done.
-            self.backend.over_limit(self)
+            self.host.over_limit(self)
         return evt
 
     def terminate_at_event_limit(self) -> None:
@@ -115,7 +145,7 @@ class LocalWorkflowExecution(WorkflowExecution):
         )
         limit = seconds(self.execution_start_to_close_timeout)
         if limit is not None:
-            self.timeout_deadline = self.backend.scheduler.call_at(
+            self.timeout_deadline = self.host.scheduler.call_at(
                 self.start_timestamp + limit, self._on_workflow_timeout
             )
         self.schedule_decision_task()
@@ -135,7 +165,7 @@ class LocalWorkflowExecution(WorkflowExecution):
             task_priority=self.task_priority,
         )
         self.scheduled_dt = LocalDecisionTask(self, evt.event_id)
-        self.backend.tokens[self.scheduled_dt.task_token] = self.scheduled_dt
+        self.host.track(self.scheduled_dt)
         self._enqueue_scheduled()
 
     def _schedule_decision_task(self) -> None:
@@ -145,12 +175,12 @@ class LocalWorkflowExecution(WorkflowExecution):
         dt = self.scheduled_dt
         if dt is not None and self.started_dt is None and not dt.queued:
             dt.queued = True
-            self.backend.decision_lists.push(self.domain.name, self.task_list, dt)
+            self.host.queue_decision(self.domain.name, self.task_list, dt)
 
-    def decision_task_live(self, dt: LocalDecisionTask) -> bool:
+    def decision_task_live(self, dt: RunDecisionTask) -> bool:
         return self.open and dt is self.scheduled_dt and self.started_dt is None
 
-    def start_decision(self, dt: LocalDecisionTask, identity: str | None) -> None:
+    def start_decision(self, dt: RunDecisionTask, identity: str | None) -> None:
         evt = self._add_event(
             "DecisionTaskStarted", scheduled_event_id=dt.scheduled_event_id, identity=identity
         )
@@ -160,19 +190,12 @@ class LocalWorkflowExecution(WorkflowExecution):
         self.scheduled_dt, self.started_dt = None, dt
         limit = seconds(dt.start_to_close_timeout)
         if limit is not None:
-            dt.deadline = self.backend.scheduler.call_later(
+            dt.deadline = self.host.scheduler.call_later(
                 limit, lambda: self._on_decision_timeout(dt)
             )
 
-    def complete_decision(
-        self,
-        dt: LocalDecisionTask,
-        decisions: list[dict[str, Any]],
-        execution_context: str | None,
-    ) -> None:
-        from flotod.localswf.decisions import apply_decisions
-
-        self.validate_decisions(decisions)  # raises before anything changes, as SWF does
+    def complete_decision(self, dt: RunDecisionTask, execution_context: str | None) -> int:
+        """Record DecisionTaskCompleted; its id is what the response's decisions refer to."""
         evt = self._add_event(
             "DecisionTaskCompleted",
             scheduled_event_id=dt.scheduled_event_id,
@@ -182,13 +205,15 @@ class LocalWorkflowExecution(WorkflowExecution):
         self._finish_decision(dt, "COMPLETED")
         if execution_context is not None:
             self.latest_execution_context = execution_context
+        return int(evt.event_id)
+
+    @contextmanager
+    def applying(self) -> Iterator[None]:
+        """While a response's decisions are applied, the decision task they call for waits
+        until all of them are done: their own events are not "new" to that response."""
         self._applying, self._schedule_after_apply = True, False
         try:
-            initiated = apply_decisions(self, evt.event_id, decisions)
-            # External signals and cancellations only start with this response; their
-            # outcome reaches this run afterwards (not at all once one of them closed it).
-            for action in initiated:
-                action()
+            yield
         finally:
             self._applying = False
         if self._schedule_after_apply:
@@ -196,14 +221,14 @@ class LocalWorkflowExecution(WorkflowExecution):
             self.schedule_decision_task()
         self._enqueue_scheduled()
 
-    def _finish_decision(self, dt: LocalDecisionTask, state: str) -> None:
+    def _finish_decision(self, dt: RunDecisionTask, state: str) -> None:
         dt.state = state
         dt.cancel_deadline()
-        self.backend.tokens.pop(dt.task_token, None)
+        self.host.forget(dt.task_token)
         if self.started_dt is dt:
             self.started_dt = None
 
-    def _on_decision_timeout(self, dt: LocalDecisionTask) -> None:
+    def _on_decision_timeout(self, dt: RunDecisionTask) -> None:
         if not self.open or self.started_dt is not dt:
             return
         self._add_event(
@@ -251,7 +276,8 @@ class LocalWorkflowExecution(WorkflowExecution):
 
     # -- closing --------------------------------------------------------------------------
     def close(self, status: str, event_type: str, **attributes: Any) -> None:
-        """Close the run: the event, then timers/tasks dropped, children and parent told."""
+        """Close the run: the event, then timers/tasks dropped, children (on terminate and
+        timeout only) and parent told."""
         if not self.open:
             return
         self.execution_status = "CLOSED"
@@ -267,14 +293,17 @@ class LocalWorkflowExecution(WorkflowExecution):
         for task in self.activities.values():
             task.cancel_deadlines()
             task.state = "CANCELED"
-            self.backend.tokens.pop(task.task_token, None)
+            self.host.forget(task.task_token)
         self.activities.clear()
         for dt in (self.scheduled_dt, self.started_dt):
             if dt is not None:
                 self._finish_decision(dt, "CANCELED")
         self.scheduled_dt = None
-        self.backend.index_closed(self)
-        self._apply_child_policy()
+        self.host.index_closed(self)
+        if status in ("TERMINATED", "TIMED_OUT"):
+            self._apply_child_policy()
+        else:  # SWF applies no policy here: the children run on, and report to nobody
+            self.children.clear()
         if status != "CONTINUED_AS_NEW":
             self._notify_parent()
 
@@ -332,6 +361,9 @@ class LocalWorkflowExecution(WorkflowExecution):
         )
 
     def _apply_child_policy(self) -> None:
+        """Only for a terminated or timed-out run: SWF's ``childPolicy`` applies "if this
+        workflow execution is terminated, by calling the TerminateWorkflowExecution action
+        explicitly or due to an expired timeout" (API reference, WorkflowExecutionConfiguration)."""
         children = [child for child in self.children.values() if child.open]
         self.children.clear()
         for child in children:

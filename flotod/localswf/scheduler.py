@@ -4,6 +4,10 @@ SWF enforces many timeouts (activity, decision, workflow, timers). One heap of d
 served by one thread costs nothing per pending timeout, where a thread per timeout would
 not scale to thousands of open workflows. Callbacks run while holding the backend's lock, so
 they see and change state exactly like an API call does.
+
+A manual scheduler (``manual=True``) has no thread: nothing fires until :meth:`Scheduler.fire`
+is called for it. Tests that step an execution by hand (timers, timeouts) use it to decide
+exactly which deadline passes, and when.
 """
 
 from __future__ import annotations
@@ -35,19 +39,20 @@ class Deadline:
 class Scheduler:
     """A heap of deadlines and the single daemon thread that fires them in order."""
 
-    def __init__(self, lock: threading.RLock) -> None:
+    def __init__(self, lock: threading.RLock, manual: bool = False) -> None:
         self._cond = threading.Condition(lock)
         self._heap: list[tuple[float, int, Deadline]] = []
         self._seq = itertools.count()
         self._stopped = False
         self._thread: threading.Thread | None = None
+        self.manual = manual
 
     def call_at(self, when: float, callback: Callable[[], None]) -> Deadline:
         """Run ``callback`` (under the lock) at wall-clock time ``when``."""
         deadline = Deadline(when, callback)
         with self._cond:
             heapq.heappush(self._heap, (when, next(self._seq), deadline))
-            if self._thread is None and not self._stopped:
+            if self._thread is None and not self._stopped and not self.manual:
                 self._thread = threading.Thread(
                     target=self._run, name="localswf-scheduler", daemon=True
                 )
@@ -58,6 +63,15 @@ class Scheduler:
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> Deadline:
         return self.call_at(time.time() + delay, callback)
+
+    def fire(self, deadline: Deadline) -> bool:
+        """Run ``deadline`` now, under the lock, whatever its time; False if it was cancelled."""
+        with self._cond:
+            if deadline.cancelled:
+                return False
+            deadline.cancel()
+            deadline.callback()
+            return True
 
     def stop(self) -> None:
         with self._cond:

@@ -1,18 +1,23 @@
-"""Decision and activity tasks with the extra state SWF keeps and moto does not."""
+"""Decision and activity tasks with the extra state SWF keeps and moto does not.
+
+A task is generic in the run that owns it, so this module needs nothing of the execution
+module (which builds tasks) and the import graph stays a DAG.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from moto.swf.models.activity_task import ActivityTask
 from moto.swf.models.decision_task import DecisionTask
+from moto.swf.models.workflow_execution import WorkflowExecution
 
 from flotod.localswf.scheduler import Deadline
 
 if TYPE_CHECKING:
     from moto.swf.models.activity_type import ActivityType
 
-    from flotod.localswf.execution import LocalWorkflowExecution
+RunT = TypeVar("RunT", bound=WorkflowExecution)
 
 
 def seconds(value: Any) -> float | None:
@@ -22,10 +27,10 @@ def seconds(value: Any) -> float | None:
     return float(value)
 
 
-class LocalDecisionTask(DecisionTask):
+class LocalDecisionTask(DecisionTask, Generic[RunT]):
     """A decision task; ``history_limit`` freezes the history its pages are cut from."""
 
-    def __init__(self, workflow_execution: LocalWorkflowExecution, scheduled_event_id: int):
+    def __init__(self, workflow_execution: RunT, scheduled_event_id: int):
         super().__init__(workflow_execution, scheduled_event_id)
         self.wfe = workflow_execution
         self.queued = False
@@ -38,7 +43,7 @@ class LocalDecisionTask(DecisionTask):
             self.deadline = None
 
 
-class LocalActivityTask(ActivityTask):
+class LocalActivityTask(ActivityTask, Generic[RunT]):
     """An activity task with cancellation state and its own pending deadlines."""
 
     def __init__(
@@ -46,7 +51,7 @@ class LocalActivityTask(ActivityTask):
         activity_id: str,
         activity_type: ActivityType,
         scheduled_event_id: int,
-        workflow_execution: LocalWorkflowExecution,
+        workflow_execution: RunT,
         timeouts: dict[str, Any],
         task_list: str,
         workflow_input: Any = None,
@@ -63,10 +68,10 @@ class LocalActivityTask(ActivityTask):
         self.task_list = task_list
         self.cancel_requested = False
         self.latest_cancel_requested_event_id: int | None = None
-        self.deadlines: list[Deadline] = []
+        self.deadlines: dict[str, Deadline] = {}  # by timeout type
 
     def cancel_deadlines(self) -> None:
-        for deadline in self.deadlines:
+        for deadline in self.deadlines.values():
             deadline.cancel()
         self.deadlines.clear()
 

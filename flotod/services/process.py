@@ -14,6 +14,7 @@ from typing import Any
 import structlog
 
 from flotod.config import ServiceConfig, reload_config
+from flotod.config.checks import secret_file_warnings
 from flotod.errors import ConfigError, FlotodError, SwfError, TransientSwfError
 from flotod.runtime import Lifecycle, Notifier, Progress, Watchdog, configure_logging
 from flotod.services.backoff import Backoff
@@ -83,6 +84,8 @@ class ServiceProcess:
         self.lifecycle.install()
         self.watchdog = Watchdog.from_environment(self.notifier, self.progress)
         self.log.info("service.starting", domain=self.config.swf.domain, table=self.config.table)
+        for warning in secret_file_warnings(self.config):
+            self.log.warning("config.secret_readable", problem=warning)
 
     def close(self) -> None:
         """Stop the watchdog. The signal handlers stay: a late second SIGTERM while the

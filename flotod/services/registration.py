@@ -134,11 +134,19 @@ def heartbeat_timeout(heartbeat_seconds: int) -> int | None:
 
 
 def decider_types(
-    name: str, version: str, task_list: str, spec: DeciderSpec | None
+    name: str,
+    version: str,
+    task_list: str,
+    spec: DeciderSpec | None,
+    decision_timeout: int = DECISION_TASK_TIMEOUT,
 ) -> list[TypeDef]:
     """The type a decider serves (none when ``name`` is ""), and the child workflow types its
     spec starts (with the task lists the spec gives them)."""
-    types = [TypeDef("workflow", name, version, task_list)] if name else []
+    types = []
+    if name:
+        types.append(
+            TypeDef("workflow", name, version, task_list, decision_timeout=decision_timeout)
+        )
     for task in spec.activity_tasks if spec is not None else ():
         if isinstance(task, ChildWorkflow):
             types.append(
@@ -176,7 +184,9 @@ def worker_types(
     ]
 
 
-def daemon_types(task_list: str, child_execution_timeout: int) -> list[TypeDef]:
+def daemon_types(
+    task_list: str, child_execution_timeout: int, decision_timeout: int = DECISION_TASK_TIMEOUT
+) -> list[TypeDef]:
     return [
         TypeDef(
             "workflow",
@@ -184,6 +194,7 @@ def daemon_types(task_list: str, child_execution_timeout: int) -> list[TypeDef]:
             task_list,
             description="flotod-daemon: starts child workflows on signals",
             execution_timeout=DAEMON_EXECUTION_TIMEOUT,
+            decision_timeout=decision_timeout,
             child_policy="ABANDON",
         ),
         TypeDef(
@@ -192,6 +203,7 @@ def daemon_types(task_list: str, child_execution_timeout: int) -> list[TypeDef]:
             task_list,
             description="flotod-daemon child: runs the decider spec in its input",
             execution_timeout=child_execution_timeout,
+            decision_timeout=decision_timeout,
             child_policy="TERMINATE",
         ),
     ]
@@ -206,6 +218,7 @@ def types_for(config: ServiceConfig, registry: Registry = default_registry) -> l
             decider.workflow_type_version,
             decider.task_list,
             decider.spec,
+            decider.decision_timeout_seconds,
         )
     if config.kind == "worker":
         worker = config.worker
@@ -213,7 +226,9 @@ def types_for(config: ServiceConfig, registry: Registry = default_registry) -> l
             return []
         return worker_types(registry, worker.modules, worker.task_list, worker.heartbeat_seconds)
     daemon = config.daemon
-    return daemon_types(daemon.task_list, daemon.child_execution_timeout_seconds)
+    return daemon_types(
+        daemon.task_list, daemon.child_execution_timeout_seconds, daemon.decision_timeout_seconds
+    )
 
 
 def unique(types: Iterable[TypeDef]) -> list[TypeDef]:

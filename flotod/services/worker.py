@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Literal
 
 import structlog
 
@@ -28,9 +27,6 @@ class _Runner:
 
     def __init__(self, proc: ServiceProcess) -> None:
         cfg = proc.config.worker
-        executor: Literal["thread", "process"] = (
-            "process" if cfg.executor == "process" else "thread"
-        )
         self.worker = ActivityWorker(
             domain=proc.config.swf.domain,
             task_list=cfg.task_list,
@@ -38,7 +34,7 @@ class _Runner:
             concurrency=cfg.concurrency,
             identity=proc.config.swf.resolved_identity(),
             swf=proc.swf,
-            executor=executor,
+            executor=cfg.executor,
         )
         self.error: SwfError | None = None
         self.thread = threading.Thread(target=self._run, name="flotod-worker", daemon=True)

@@ -15,10 +15,11 @@ MAX_REASON = 256
 MAX_IDENTITY = 256
 
 # The defaults flotod registers its types with (flotod.services.registration), in seconds.
-# SWF caps an execution at one year; decision tasks are answered in milliseconds, so a
-# decision task that nobody answers (a decider stopped mid-poll) is handed out again soon.
+# SWF caps an execution at one year. Decision tasks are answered in milliseconds, so a
+# decision task nobody answers (SWF handed it to the poll of a decider that stopped) is handed
+# out again after 10 s; decision_timeout_seconds sets it per decider and daemon.
 WORKFLOW_EXECUTION_TIMEOUT = 365 * 24 * 3600
-DECISION_TASK_TIMEOUT = 60
+DECISION_TASK_TIMEOUT = 10
 ACTIVITY_SCHEDULE_TO_START = 3600
 ACTIVITY_START_TO_CLOSE = 3600
 ACTIVITY_SCHEDULE_TO_CLOSE = 7200

@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 
 from flotod.config import SETTINGS, load_config, print_config, reference_markdown
-from flotod.config.render import MASK
+from flotod.config.settings import MASK
 
 from .conftest import Write
 
@@ -31,6 +31,7 @@ def test_print_config_is_loadable_toml_with_secrets_masked(write: Write, confdir
         "max_children": 12,
         "continue_after_events": 5000,
         "child_execution_timeout_seconds": 604800,
+        "decision_timeout_seconds": 10,
         "drain_timeout_seconds": 90,
     }
     # Every declared shared setting is shown, defaults included.

@@ -1,9 +1,12 @@
-"""An in-test SWF: applies decisions and records the events SWF would, in SWF's shapes.
+"""One workflow execution on the embedded SWF (flotod.localswf), stepped by hand by a test.
 
-It keeps SWF's rules that matter to a decider: one decision task at a time (events arriving
-meanwhile schedule the next one), at most 100 decisions, closing decisions last and refused with
-UNHANDLED_DECISION when events arrived during the decision task, id clashes among open
-activities/timers, and the 32,768-character limit on inputs and results.
+The engine tests used to carry their own copy of SWF's rules; the two copies disagreed. Here
+every rule is the embedded SWF's: each request goes through the same dispatch an HTTP client
+reaches (the request constraints of SWF's API model included), decisions are applied by its
+decision handling, and the history is the one it records. What a test controls is the world
+outside the decider: which activity runs and how it ends, which timer fires, how a child
+ends, when a signal or a cancellation request arrives. The backend's deadlines are manual, so
+nothing happens by the clock: a timer fires, or a task times out, when the test says so.
 """
 
 from __future__ import annotations
@@ -12,19 +15,22 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from flotod.localswf import activities, make_backend
+from flotod.localswf.execution import LocalWorkflowExecution, RunActivityTask
+from flotod.localswf.responses import dispatch
+
 Event = dict[str, Any]
 Decision = dict[str, Any]
 
-CLOSED = {
-    "CompleteWorkflowExecution": "WorkflowExecutionCompleted",
-    "FailWorkflowExecution": "WorkflowExecutionFailed",
-    "CancelWorkflowExecution": "WorkflowExecutionCanceled",
-    "ContinueAsNewWorkflowExecution": "WorkflowExecutionContinuedAsNew",
-}
+DOMAIN = "d"
+WORKFLOW_ID = "wf"
+WORKFLOW_TYPE = {"name": "wf", "version": "1"}
+CHILD_TASK_LIST = "children"  # children's decision tasks wait here; the sim decides for them
+ACTIVITY_TASK_LIST = "type-default"  # the registered default of every activity type
 
 
 class SwfViolation(AssertionError):
-    """The decider sent something real SWF would reject as a bad request."""
+    """SWF refused a request (a bad decision list, a value over a limit): the decider's bug."""
 
 
 def attrs_key(name: str) -> str:
@@ -32,6 +38,12 @@ def attrs_key(name: str) -> str:
 
 
 class SwfSim:
+    """One run of workflow ``wf`` in domain ``d``, and the children it starts.
+
+    Activity and workflow types are registered as decisions name them, unless the test gives
+    the known ones (``known_activity_types`` / ``known_workflow_types``): then only those exist.
+    """
+
     def __init__(
         self,
         input: str | None = None,
@@ -40,329 +52,272 @@ class SwfSim:
         known_activity_types: set[tuple[str, str]] | None = None,
         known_workflow_types: set[tuple[str, str]] | None = None,
     ) -> None:
-        self.events: list[Event] = []
-        self.closed: str | None = None
-        self.known_activity_types = known_activity_types
-        self.known_workflow_types = known_workflow_types
-        self._decision: str | None = None  # None, "scheduled" or "started"
-        self._decision_ids: tuple[int, int] = (0, 0)
-        self._pending = False
-        self._after = False
-        self.open_activities: dict[str, int] = {}  # activity id -> scheduled event id
-        self.activity_attrs: dict[int, dict[str, Any]] = {}
-        self.open_timers: dict[str, int] = {}  # timer id -> started event id
-        self.open_children: dict[str, int] = {}  # workflow id -> initiated event id
-        self.child_attrs: dict[int, dict[str, Any]] = {}
+        self.backend = make_backend(poll_timeout=0.01, manual_deadlines=True)
+        self.task_list = task_list
         self.decision_log: list[list[Decision]] = []
-        started: dict[str, Any] = {
-            "childPolicy": "TERMINATE",
+        self._registered: set[tuple[str, str, str]] = set()
+        self._auto_activity = known_activity_types is None
+        self._auto_workflow = known_workflow_types is None
+        self.call("RegisterDomain", name=DOMAIN, workflowExecutionRetentionPeriodInDays="1")
+        self._register("workflow", WORKFLOW_TYPE["name"], WORKFLOW_TYPE["version"], task_list)
+        for name, version in known_activity_types or ():
+            self._register("activity", name, version)
+        for name, version in known_workflow_types or ():
+            self._register("workflow", name, version)
+        start: dict[str, Any] = {
+            "domain": DOMAIN,
+            "workflowId": WORKFLOW_ID,
+            "workflowType": WORKFLOW_TYPE,
             "taskList": {"name": task_list},
-            "workflowType": {"name": "wf", "version": "1"},
+            "childPolicy": "TERMINATE",
             "executionStartToCloseTimeout": "3600",
             "taskStartToCloseTimeout": "60",
         }
         if input is not None:
-            started["input"] = input
-        self.add("WorkflowExecutionStarted", **started)
+            start["input"] = input
+        self.run_id = str(self.call("StartWorkflowExecution", **start)["runId"])
 
-    # -- events -----------------------------------------------------------------------------
+    def close(self) -> None:
+        self.backend.close()
 
-    def add(self, event_type: str, **attrs: Any) -> int:
-        event_id = len(self.events) + 1
-        self.events.append(
-            {
-                "eventId": event_id,
-                "eventType": event_type,
-                "eventTimestamp": 1_700_000_000.0 + event_id,
-                attrs_key(event_type) + "EventAttributes": attrs,
-            }
-        )
-        if event_type not in ("DecisionTaskScheduled", "DecisionTaskStarted"):
-            self._wake(event_type)
-        return event_id
+    # -- requests, as a client sends them ----------------------------------------------------
 
-    def _wake(self, event_type: str) -> None:
-        if self.closed or event_type in _QUIET:
+    def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        status, body = dispatch(self.backend, operation, json.dumps(params).encode())
+        answer: dict[str, Any] = json.loads(body or b"{}")
+        if status != 200:
+            raise SwfViolation(f"{operation}: {answer.get('__type')}: {answer.get('message')}")
+        return answer
+
+    def _register(self, kind: str, name: str, version: str, task_list: str | None = None) -> None:
+        if (kind, name, version) in self._registered:
             return
-        if self._decision is None:
-            self._decision = "scheduled"
-            sched = self.add("DecisionTaskScheduled", taskList={"name": "decider"})
-            self._decision_ids = (sched, 0)
-        elif self._decision == "started":
-            self._pending = True
-        elif self._decision == "completing":
-            self._after = True
+        self._registered.add((kind, name, version))
+        if kind == "activity":
+            self.call(
+                "RegisterActivityType",
+                domain=DOMAIN,
+                name=name,
+                version=version,
+                defaultTaskList={"name": ACTIVITY_TASK_LIST},
+                defaultTaskScheduleToStartTimeout="NONE",
+                defaultTaskScheduleToCloseTimeout="NONE",
+                defaultTaskStartToCloseTimeout="3600",  # fires only when a test says so
+                defaultTaskHeartbeatTimeout="NONE",
+            )
+            return
+        self.call(
+            "RegisterWorkflowType",
+            domain=DOMAIN,
+            name=name,
+            version=version,
+            defaultTaskList={"name": task_list or CHILD_TASK_LIST},
+            defaultExecutionStartToCloseTimeout="3600",
+            defaultTaskStartToCloseTimeout="60",
+            defaultChildPolicy="TERMINATE",
+        )
+
+    def _register_named_types(self, decisions: list[Decision]) -> None:
+        for decision in decisions:
+            kind = decision.get("decisionType")
+            a = decision.get(attrs_key(str(kind)) + "DecisionAttributes") or {}
+            if kind == "ScheduleActivityTask" and self._auto_activity:
+                t = a.get("activityType") or {}
+                self._register("activity", t.get("name", ""), t.get("version", ""))
+            elif kind == "StartChildWorkflowExecution" and self._auto_workflow:
+                t = a.get("workflowType") or {}
+                self._register("workflow", t.get("name", ""), t.get("version", ""))
+
+    # -- the run ---------------------------------------------------------------------------
+
+    @property
+    def wfe(self) -> LocalWorkflowExecution:
+        with self.backend.lock:
+            return self.backend.find_run(DOMAIN, WORKFLOW_ID, self.run_id)
+
+    @property
+    def events(self) -> list[Event]:
+        return self._history(WORKFLOW_ID, self.run_id)
+
+    def _history(self, workflow_id: str, run_id: str) -> list[Event]:
+        events: list[Event] = []
+        params: dict[str, Any] = {
+            "domain": DOMAIN,
+            "execution": {"workflowId": workflow_id, "runId": run_id},
+        }
+        while True:
+            page = self.call("GetWorkflowExecutionHistory", **params)
+            events.extend(page["events"])
+            if not page.get("nextPageToken"):
+                return events
+            params["nextPageToken"] = page["nextPageToken"]
+
+    @property
+    def closed(self) -> str | None:
+        """The type of the event that closed the run, or None while it is open."""
+        wfe = self.wfe
+        if wfe.open:
+            return None
+        with self.backend.lock:
+            return str(wfe.history[-1].event_type)
 
     @property
     def decision_due(self) -> bool:
-        return self._decision == "scheduled" and not self.closed
+        wfe = self.wfe
+        return wfe.open and wfe.scheduled_dt is not None and wfe.started_dt is None
+
+    @property
+    def open_activities(self) -> dict[str, int]:
+        """Activity id -> scheduled event id, for every open activity task."""
+        return {i: t.scheduled_event_id for i, t in self.wfe.activities.items()}
+
+    @property
+    def open_timers(self) -> dict[str, int]:
+        """Timer id -> started event id, for every open timer."""
+        return {i: started for i, (started, _) in self.wfe.open_timers.items()}
+
+    @property
+    def open_children(self) -> dict[str, int]:
+        """Child workflow id -> initiated event id, for every open child."""
+        with self.backend.lock:
+            kids = self.wfe.children
+            return {
+                i: c.parent_link.initiated_event_id
+                for i, c in kids.items()
+                if c.parent_link is not None
+            }
+
+    @property
+    def child_attrs(self) -> dict[int, dict[str, Any]]:
+        """Initiated event id -> the StartChildWorkflowExecutionInitiated attributes."""
+        key = "startChildWorkflowExecutionInitiatedEventAttributes"
+        return {e["eventId"]: e[key] for e in self.events if key in e}
+
+    # -- deciding ---------------------------------------------------------------------------
 
     def decision_task(self) -> list[Event]:
+        """Poll the run's decision task: its whole history, every page."""
         assert self.decision_due, "no decision task is scheduled"
-        started = self.add("DecisionTaskStarted", scheduledEventId=self._decision_ids[0])
-        self._decision = "started"
-        self._decision_ids = (self._decision_ids[0], started)
-        return [dict(e) for e in self.events]
-
-    def timeout_decision_task(self) -> None:
-        """The decider died holding the task: SWF times it out and schedules a new one."""
-        sched, started = self._decision_ids
-        self._decision = None
-        self.add(
-            "DecisionTaskTimedOut",
-            scheduledEventId=sched,
-            startedEventId=started,
-            timeoutType="START_TO_CLOSE",
-        )
+        params: dict[str, Any] = {"domain": DOMAIN, "taskList": {"name": self.task_list}}
+        task = self.call("PollForDecisionTask", identity="sim", **params)
+        assert task.get("taskToken"), "the scheduled decision task was not handed out"
+        self._token = str(task["taskToken"])
+        events: list[Event] = list(task["events"])
+        while task.get("nextPageToken"):
+            task = self.call("PollForDecisionTask", nextPageToken=task["nextPageToken"], **params)
+            events.extend(task["events"])
+        return events
 
     def respond(self, decisions: list[Decision]) -> None:
-        assert self._decision == "started", "respond without a started decision task"
-        if len(decisions) > 100:
-            raise SwfViolation(f"{len(decisions)} decisions in one response")
-        json.dumps(decisions)  # must be plain JSON
+        assert self.wfe.started_dt is not None, "respond without a started decision task"
+        self._register_named_types(decisions)
+        self.call("RespondDecisionTaskCompleted", taskToken=self._token, decisions=decisions)
         self.decision_log.append(decisions)
-        sched, started = self._decision_ids
-        self._decision = "completing"
-        completed = self.add(
-            "DecisionTaskCompleted", scheduledEventId=sched, startedEventId=started
-        )
-        for i, decision in enumerate(decisions):
-            kind = decision["decisionType"]
-            attrs = decision[attrs_key(kind) + "DecisionAttributes"]
-            if kind in CLOSED and i != len(decisions) - 1:
-                raise SwfViolation(f"{kind} is not the last decision")
-            getattr(self, "_d_" + kind)(attrs, completed)
-        self._decision = None
-        if (self._pending or self._after) and not self.closed:
-            self._pending = self._after = False
-            self._wake("pending")
 
-    # -- decisions --------------------------------------------------------------------------
+    def timeout_decision_task(self) -> None:
+        """The decider died holding the task: its start-to-close timeout passes."""
+        dt = self.wfe.started_dt
+        assert dt is not None and dt.deadline is not None, "no decision task is started"
+        self.backend.scheduler.fire(dt.deadline)
 
-    def _d_ScheduleActivityTask(self, a: dict[str, Any], done: int) -> None:
-        _check_size(a.get("input"), "input")
-        _check_id(a["activityId"])
-        atype = (a["activityType"]["name"], a["activityType"]["version"])
-        cause = None
-        if self.known_activity_types is not None and atype not in self.known_activity_types:
-            cause = "ACTIVITY_TYPE_DOES_NOT_EXIST"
-        elif a["activityId"] in self.open_activities:
-            cause = "ACTIVITY_ID_ALREADY_IN_USE"
-        elif len(self.open_activities) >= 1000:
-            cause = "OPEN_ACTIVITIES_LIMIT_EXCEEDED"
-        if cause:
-            self.add(
-                "ScheduleActivityTaskFailed",
-                activityType=a["activityType"],
-                activityId=a["activityId"],
-                cause=cause,
-                decisionTaskCompletedEventId=done,
-            )
-            return
-        attrs = dict(a, decisionTaskCompletedEventId=done)
-        attrs.setdefault("taskList", {"name": "type-default"})
-        event_id = self.add("ActivityTaskScheduled", **attrs)
-        self.open_activities[a["activityId"]] = event_id
-        self.activity_attrs[event_id] = attrs
+    # -- the outside world: activities -----------------------------------------------------
 
-    def _d_StartTimer(self, a: dict[str, Any], done: int) -> None:
-        _check_id(a["timerId"])
-        _check_size(a.get("control"), "control")
-        if a["timerId"] in self.open_timers or len(self.open_timers) >= 1000:
-            cause = "TIMER_ID_ALREADY_IN_USE"
-            if a["timerId"] not in self.open_timers:
-                cause = "OPEN_TIMERS_LIMIT_EXCEEDED"
-            self.add(
-                "StartTimerFailed",
-                timerId=a["timerId"],
-                cause=cause,
-                decisionTaskCompletedEventId=done,
-            )
-            return
-        event_id = self.add("TimerStarted", **dict(a, decisionTaskCompletedEventId=done))
-        self.open_timers[a["timerId"]] = event_id
-
-    def _d_StartChildWorkflowExecution(self, a: dict[str, Any], done: int) -> None:
-        _check_id(a["workflowId"])
-        _check_size(a.get("input"), "input")
-        _check_size(a.get("control"), "control")
-        wtype = (a["workflowType"]["name"], a["workflowType"]["version"])
-        attrs = dict(a, decisionTaskCompletedEventId=done)
-        attrs.setdefault("taskList", {"name": "type-default"})
-        event_id = self.add("StartChildWorkflowExecutionInitiated", **attrs)
-        cause = None
-        if self.known_workflow_types is not None and wtype not in self.known_workflow_types:
-            cause = "WORKFLOW_TYPE_DOES_NOT_EXIST"
-        elif a["workflowId"] in self.open_children:
-            cause = "WORKFLOW_ALREADY_RUNNING"
-        if cause:
-            self.add(
-                "StartChildWorkflowExecutionFailed",
-                workflowType=a["workflowType"],
-                cause=cause,
-                workflowId=a["workflowId"],
-                initiatedEventId=event_id,
-                decisionTaskCompletedEventId=done,
-                control=a.get("control"),
-            )
-            return
-        self.open_children[a["workflowId"]] = event_id
-        self.child_attrs[event_id] = attrs
-
-    def _d_RequestCancelActivityTask(self, a: dict[str, Any], done: int) -> None:
-        if a["activityId"] in self.open_activities:
-            self.add(
-                "ActivityTaskCancelRequested",
-                activityId=a["activityId"],
-                decisionTaskCompletedEventId=done,
-            )
-        else:
-            self.add(
-                "RequestCancelActivityTaskFailed",
-                activityId=a["activityId"],
-                cause="ACTIVITY_ID_UNKNOWN",
-                decisionTaskCompletedEventId=done,
-            )
-
-    def _d_CancelTimer(self, a: dict[str, Any], done: int) -> None:
-        started = self.open_timers.pop(a["timerId"], None)
-        if started is None:
-            self.add(
-                "CancelTimerFailed",
-                timerId=a["timerId"],
-                cause="TIMER_ID_UNKNOWN",
-                decisionTaskCompletedEventId=done,
-            )
-        else:
-            self.add(
-                "TimerCanceled",
-                timerId=a["timerId"],
-                startedEventId=started,
-                decisionTaskCompletedEventId=done,
-            )
-
-    def _d_RequestCancelExternalWorkflowExecution(self, a: dict[str, Any], done: int) -> None:
-        self.add(
-            "RequestCancelExternalWorkflowExecutionInitiated",
-            **dict(a, decisionTaskCompletedEventId=done),
-        )
-
-    def _close(self, kind: str, a: dict[str, Any], done: int) -> None:
-        if self._pending:
-            self.add(kind + "Failed", cause="UNHANDLED_DECISION", decisionTaskCompletedEventId=done)
-            return
-        for field in ("result", "details", "input"):
-            _check_size(a.get(field), field)
-        if len(a.get("reason") or "") > 256:
-            raise SwfViolation("reason over 256 characters")
-        event_type = CLOSED[kind]
-        attrs = dict(a, decisionTaskCompletedEventId=done)
-        if kind == "ContinueAsNewWorkflowExecution":
-            attrs = {
-                "input": a.get("input"),
-                "decisionTaskCompletedEventId": done,
-                "newExecutionRunId": "run-2",
-                "taskList": a.get("taskList", {"name": "type-default"}),
-                "childPolicy": a.get("childPolicy", "TERMINATE"),
-                "workflowType": {"name": "wf", "version": "1"},
-            }
-        self.add(event_type, **attrs)
-        self.closed = event_type
-
-    def _d_CompleteWorkflowExecution(self, a: dict[str, Any], done: int) -> None:
-        self._close("CompleteWorkflowExecution", a, done)
-
-    def _d_FailWorkflowExecution(self, a: dict[str, Any], done: int) -> None:
-        self._close("FailWorkflowExecution", a, done)
-
-    def _d_CancelWorkflowExecution(self, a: dict[str, Any], done: int) -> None:
-        self._close("CancelWorkflowExecution", a, done)
-
-    def _d_ContinueAsNewWorkflowExecution(self, a: dict[str, Any], done: int) -> None:
-        self._close("ContinueAsNewWorkflowExecution", a, done)
-
-    # -- the outside world -------------------------------------------------------------------
+    def _activity(self, activity_id: str) -> RunActivityTask:
+        task = self.wfe.activities.get(activity_id)
+        assert task is not None, f"activity {activity_id!r} is not open"
+        return task
 
     def activity(self, activity_id: str) -> dict[str, Any]:
-        return self.activity_attrs[self.open_activities[activity_id]]
+        """The ActivityTaskScheduled attributes of an open activity."""
+        scheduled = self._activity(activity_id).scheduled_event_id
+        with self.backend.lock:  # one event, not the whole history through the API
+            event = self.wfe.history[scheduled - 1].to_dict()
+        return event["activityTaskScheduledEventAttributes"]  # type: ignore[no-any-return]
 
-    def _close_activity(self, activity_id: str, event_type: str, **attrs: Any) -> None:
-        scheduled = self.open_activities.pop(activity_id)
-        started = self.add("ActivityTaskStarted", scheduledEventId=scheduled, identity="w")
-        self.add(event_type, scheduledEventId=scheduled, startedEventId=started, **attrs)
+    def _start_activity(self, activity_id: str) -> str:
+        """A worker takes this very task (not whichever the list hands out first)."""
+        task = self._activity(activity_id)
+        with self.backend.lock:
+            if task.state == "SCHEDULED":
+                activities.start(task, "sim-worker")
+        return str(task.task_token)
 
     def complete_activity(self, activity_id: str, result: str | None) -> None:
-        _check_size(result, "result")
-        attrs = {} if result is None else {"result": result}
-        self._close_activity(activity_id, "ActivityTaskCompleted", **attrs)
+        token = self._start_activity(activity_id)
+        params = {} if result is None else {"result": result}
+        self.call("RespondActivityTaskCompleted", taskToken=token, **params)
 
     def fail_activity(self, activity_id: str, reason: str, details: str = "") -> None:
-        self._close_activity(activity_id, "ActivityTaskFailed", reason=reason, details=details)
+        token = self._start_activity(activity_id)
+        self.call("RespondActivityTaskFailed", taskToken=token, reason=reason, details=details)
 
     def timeout_activity(self, activity_id: str, timeout_type: str = "START_TO_CLOSE") -> None:
-        self._close_activity(activity_id, "ActivityTaskTimedOut", timeoutType=timeout_type)
+        self._start_activity(activity_id)
+        deadline = self._activity(activity_id).deadlines.get(timeout_type)
+        assert deadline is not None, f"{activity_id} has no {timeout_type} timeout"
+        self.backend.scheduler.fire(deadline)
 
     def cancel_activity(self, activity_id: str) -> None:
-        self._close_activity(activity_id, "ActivityTaskCanceled", details="stopped")
+        token = self._start_activity(activity_id)
+        self.call("RespondActivityTaskCanceled", taskToken=token, details="stopped")
+
+    # -- timers, children, signals, cancellation -------------------------------------------
 
     def fire_timer(self, timer_id: str) -> None:
-        started = self.open_timers.pop(timer_id)
-        self.add("TimerFired", timerId=timer_id, startedEventId=started)
+        entry = self.wfe.open_timers.get(timer_id)
+        assert entry is not None, f"timer {timer_id!r} is not open"
+        self.backend.scheduler.fire(entry[1])
 
-    def _child(self, workflow_id: str) -> tuple[int, dict[str, Any]]:
-        initiated = self.open_children[workflow_id]
-        return initiated, {
-            "workflowExecution": {"workflowId": workflow_id, "runId": "child-run"},
-            "workflowType": self.child_attrs[initiated]["workflowType"],
-            "initiatedEventId": initiated,
-        }
+    def child_run_id(self, workflow_id: str) -> str:
+        child = self.wfe.children.get(workflow_id)
+        assert child is not None, f"child {workflow_id!r} is not open"
+        return str(child.run_id)
 
     def start_child(self, workflow_id: str) -> None:
-        _, attrs = self._child(workflow_id)
-        self.add("ChildWorkflowExecutionStarted", **attrs)
+        """The embedded SWF starts a child with the decision: nothing is left to do."""
+        assert workflow_id in self.open_children, f"child {workflow_id!r} is not open"
 
     def close_child(self, workflow_id: str, event_type: str, **extra: Any) -> None:
-        _, attrs = self._child(workflow_id)
-        started = self.add("ChildWorkflowExecutionStarted", **attrs)
-        del self.open_children[workflow_id]
-        self.add(event_type, startedEventId=started, **attrs, **extra)
+        """End an open child the way ``event_type`` (ChildWorkflowExecution<how>) says."""
+        child = self.wfe.children.get(workflow_id)
+        assert child is not None, f"child {workflow_id!r} is not open"
+        how = event_type.removeprefix("ChildWorkflowExecution")
+        if how == "Terminated":
+            self.call("TerminateWorkflowExecution", domain=DOMAIN, workflowId=workflow_id)
+            return
+        if how == "TimedOut":
+            assert child.timeout_deadline is not None
+            self.backend.scheduler.fire(child.timeout_deadline)
+            return
+        closing = {
+            "Completed": ("CompleteWorkflowExecution", ("result",)),
+            "Failed": ("FailWorkflowExecution", ("reason", "details")),
+            "Canceled": ("CancelWorkflowExecution", ("details",)),
+        }
+        kind, fields = closing[how]
+        attributes = {k: extra[k] for k in fields if k in extra}
+        with self.backend.lock:  # this child's own decision task, whatever the list holds
+            dt = child.scheduled_dt
+            assert dt is not None, f"child {workflow_id!r} has no decision task"
+            child.start_decision(dt, "sim-child-decider")
+            token = str(dt.task_token)
+        decision = {"decisionType": kind, attrs_key(kind) + "DecisionAttributes": attributes}
+        self.call("RespondDecisionTaskCompleted", taskToken=token, decisions=[decision])
 
     def request_cancel(self) -> None:
-        self.add("WorkflowExecutionCancelRequested", cause="CHILD_POLICY_APPLIED")
+        self.call("RequestCancelWorkflowExecution", domain=DOMAIN, workflowId=WORKFLOW_ID)
 
     def signal(self, name: str = "poke", input: str = "{}") -> None:
-        self.add("WorkflowExecutionSignaled", signalName=name, input=input)
+        self.call(
+            "SignalWorkflowExecution",
+            domain=DOMAIN,
+            workflowId=WORKFLOW_ID,
+            signalName=name,
+            input=input,
+        )
 
-
-# Events SWF records without scheduling a decision task.
-_QUIET = frozenset(
-    {
-        "WorkflowExecutionCompleted",
-        "WorkflowExecutionFailed",
-        "WorkflowExecutionCanceled",
-        "WorkflowExecutionContinuedAsNew",
-        "DecisionTaskCompleted",
-        "ActivityTaskScheduled",
-        "ActivityTaskStarted",
-        "ActivityTaskCancelRequested",
-        "TimerStarted",
-        "TimerCanceled",
-        "StartChildWorkflowExecutionInitiated",
-        "ChildWorkflowExecutionStarted",
-        "RequestCancelExternalWorkflowExecutionInitiated",
-        "MarkerRecorded",
-    }
-)
-
-
-def _check_size(value: Any, field: str) -> None:
-    if isinstance(value, str) and len(value) > 32768:
-        raise SwfViolation(f"{field} is {len(value)} characters")
-
-
-def _check_id(value: str) -> None:
-    if not value or len(value) > 256:
-        raise SwfViolation(f"id {value!r} is empty or over 256 characters")
+    def deprecate_workflow_type(self) -> None:
+        self.call("DeprecateWorkflowType", domain=DOMAIN, workflowType=WORKFLOW_TYPE)
 
 
 class ActivityError(Exception):
@@ -387,13 +342,15 @@ def run(
     """Drive the execution until it closes: decide, then run every open activity in order,
     then fire timers, then finish children. Fails the test if nothing can move."""
     for _ in range(max_steps):
-        if sim.closed:
-            return sim.closed
+        closed = sim.closed
+        if closed:
+            return closed
         if sim.decision_due:
             sim.respond(decider(sim.decision_task()))
             continue
-        if sim.open_activities:
-            for activity_id in list(sim.open_activities):
+        open_activities = sim.open_activities
+        if open_activities:
+            for activity_id in list(open_activities):
                 a = sim.activity(activity_id)
                 try:
                     result = worker(
@@ -407,14 +364,16 @@ def run(
                 else:
                     sim.complete_activity(activity_id, result)
             continue
-        if sim.open_timers:
-            for timer_id in list(sim.open_timers):
+        open_timers = sim.open_timers
+        if open_timers:
+            for timer_id in list(open_timers):
                 sim.fire_timer(timer_id)
             continue
-        if sim.open_children:
-            for workflow_id, initiated in list(sim.open_children.items()):
-                attrs = sim.child_attrs[initiated]
-                result = child_result(attrs) if child_result else None
+        open_children = sim.open_children
+        if open_children:
+            started = sim.child_attrs
+            for workflow_id, initiated in list(open_children.items()):
+                result = child_result(started[initiated]) if child_result else None
                 extra = {} if result is None else {"result": result}
                 sim.close_child(workflow_id, "ChildWorkflowExecutionCompleted", **extra)
             continue
@@ -424,5 +383,6 @@ def run(
 
 def closing(sim: SwfSim) -> dict[str, Any]:
     """The attributes of the event that closed the execution."""
-    assert sim.closed is not None
-    return sim.events[-1][attrs_key(sim.closed) + "EventAttributes"]  # type: ignore[no-any-return]
+    closed = sim.closed
+    assert closed is not None
+    return sim.events[-1][attrs_key(closed) + "EventAttributes"]  # type: ignore[no-any-return]

@@ -160,11 +160,14 @@ def test_start_child_failed_fails_with_the_cause() -> None:
 def test_start_timer_failed_fails_with_the_cause() -> None:
     spec = make_spec(Timer("T", 5))
     sim = SwfSim()
-    sim.decision_task()
-    sim.respond([])  # pretend an unrelated timer "T" is already open
-    sim.open_timers["T"] = 0
-    sim.signal()
-    sim.respond(decide(sim.decision_task(), spec))
+    decisions = decide(sim.decision_task(), spec)
+    # Something else opened a timer "T" first (here: earlier in the same response), so SWF
+    # refuses the engine's StartTimer with TIMER_ID_ALREADY_IN_USE.
+    other = {
+        "decisionType": "StartTimer",
+        "startTimerDecisionAttributes": {"timerId": "T", "startToFireTimeout": "60"},
+    }
+    sim.respond([other, *decisions])
     final = decide(sim.decision_task(), spec)
     assert attrs(final[0])["reason"] == "start_timer_failed"
     assert json.loads(attrs(final[0])["details"])["cause"] == "TIMER_ID_ALREADY_IN_USE"
@@ -194,7 +197,11 @@ def test_unhandled_closing_decision_means_decide_again(failed: str) -> None:
     events = sim.decision_task()
     sim.signal()  # arrives during the decision task
     sim.respond(decide(events, spec))
-    assert sim.events[-2]["eventType"] == failed
+    after = sim.events[len(events) :]  # what this response recorded, and the new task
+    refused = [e for e in after if e["eventType"] == failed]
+    assert [e[failed[0].lower() + failed[1:] + "EventAttributes"]["cause"] for e in refused] == [
+        "UNHANDLED_DECISION"
+    ]
     assert sim.decision_due
     events = sim.decision_task()
     again = decide(events, spec)
@@ -208,12 +215,11 @@ def test_closing_decision_refused_for_another_cause_fails_instead_of_looping() -
     sim = SwfSim()
     sim.respond(decide(sim.decision_task(), spec))
     sim.complete_activity("A", "1")
-    sim.decision_task()
-    sim.respond([])
-    sim.add(
-        "ContinueAsNewWorkflowExecutionFailed",
-        cause="WORKFLOW_TYPE_DEPRECATED",
-        decisionTaskCompletedEventId=1,
+    events = sim.decision_task()
+    sim.deprecate_workflow_type()  # SWF refuses the continue-as-new: WORKFLOW_TYPE_DEPRECATED
+    sim.respond(decide(events, spec))
+    assert sim.events[-2]["continueAsNewWorkflowExecutionFailedEventAttributes"]["cause"] == (
+        "WORKFLOW_TYPE_DEPRECATED"
     )
     final = decide(sim.decision_task(), spec)
     assert attrs(final[0])["reason"] == "closing_decision_failed"
@@ -225,7 +231,7 @@ def test_failed_task_details_are_trimmed_to_fit() -> None:
     sim = SwfSim()
     sim.respond(decide(sim.decision_task(), spec))
     for i in range(3):
-        sim.fail_activity(f"T{i}", "r" * 1000, "d" * 30000)
+        sim.fail_activity(f"T{i}", "r" * 256, "d" * 30000)  # SWF's limits: 256 and 32,768
     final = decide(sim.decision_task(), spec)
     sim.respond(final)
     assert sim.closed == "WorkflowExecutionFailed"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from flotod.engine import closes_workflow, decide, decide_dynamic, workflow_input
 from flotod.specs import ActivityTask, ChildWorkflow, Generator, InstantRetry, Timer, dumps
@@ -57,7 +58,7 @@ def test_cancel_request_cancels_everything_open_then_the_workflow() -> None:
         "RequestCancelExternalWorkflowExecution",
         "CancelWorkflowExecution",
     ]
-    assert attrs(decisions[2]) == {"workflowId": "wf:kid", "runId": "child-run"}
+    assert attrs(decisions[2]) == {"workflowId": "wf:kid", "runId": sim.child_run_id("wf:kid")}
     sim.respond(decisions)
     assert sim.closed == "WorkflowExecutionCanceled"
     assert decide(sim.events, spec) == []
@@ -209,9 +210,40 @@ def test_signals_markers_and_unknown_events_are_ignored() -> None:
     sim = SwfSim()
     sim.respond(decide(sim.decision_task(), spec))
     sim.signal()
-    sim.add("MarkerRecorded", markerName="m", decisionTaskCompletedEventId=3)
-    sim.add("SomethingNew", x=1)
-    assert decide(sim.decision_task(), spec) == []
+    sim.decision_task()  # another decider records a marker
+    marker = {"decisionType": "RecordMarker", "recordMarkerDecisionAttributes": {"markerName": "m"}}
+    sim.respond([marker])
+    sim.signal()
+    events = sim.decision_task()
+    assert decide(events, spec) == []
+    # An event type SWF may add one day (none has it today, so it is written into the JSON)
+    assert decide(with_event_inserted(events, -2, "SomethingNew", {"x": 1}), spec) == []
+
+
+def with_event_inserted(
+    events: list[dict[str, Any]], index: int, event_type: str, attributes: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """``events`` with one more event at ``index``; later ids and references move up by one."""
+    at = len(events) + index if index < 0 else index
+    new_id = events[at]["eventId"]
+
+    def shifted(event: dict[str, Any]) -> dict[str, Any]:
+        moved = dict(event, eventId=event["eventId"] + 1)
+        for key, value in event.items():
+            if key.endswith("EventAttributes"):
+                moved[key] = {
+                    k: v + 1 if k.endswith("EventId") and isinstance(v, int) and v >= new_id else v
+                    for k, v in value.items()
+                }
+        return moved
+
+    extra = {
+        "eventId": new_id,
+        "eventType": event_type,
+        "eventTimestamp": events[at]["eventTimestamp"],
+        event_type[0].lower() + event_type[1:] + "EventAttributes": attributes,
+    }
+    return [*events[:at], extra, *(shifted(e) for e in events[at:])]
 
 
 def test_history_that_does_not_fit_the_spec_fails_clearly() -> None:

@@ -151,6 +151,13 @@ def test_external_signal_and_cancel(swf_client: Any) -> None:
 
 
 def test_request_cancel_workflow_and_activity(swf_client: Any) -> None:
+    """A task no worker has taken is cancelled at once (ActivityTaskCanceled), a started one
+    is told through its heartbeat: "If the activity task was scheduled but has not been
+    assigned to a worker, then it is canceled. If the activity task was already assigned to a
+    worker, then the worker is informed that cancellation has been requested in the response
+    to RecordActivityTaskHeartbeat" (Decision, SWF API reference,
+    https://docs.aws.amazon.com/amazonswf/latest/apireference/API_Decision.html). The engine
+    tests' own SWF only recorded the request; they now run on this one."""
     setup_domain(swf_client)
     run_id = start(swf_client)
     decide(swf_client, poll_decision(swf_client), schedule("a1"), schedule("a2"))

@@ -7,8 +7,11 @@ from typing import Any
 
 import pytest
 
+from flotod.localswf import in_process_client, make_backend
 from tests.localswf.helpers import (
+    DOMAIN,
     attrs,
+    d,
     decide,
     describe,
     history,
@@ -18,6 +21,7 @@ from tests.localswf.helpers import (
     schedule,
     setup_domain,
     start,
+    types,
 )
 
 
@@ -93,3 +97,25 @@ def test_workflow_execution_timeout(swf_client: Any) -> None:
     info = describe(swf_client, "wf-1", run_id)
     assert info["executionInfo"]["closeStatus"] == "TIMED_OUT"
     assert info["openCounts"]["openActivityTasks"] == 0
+
+
+def test_manual_deadlines_fire_only_when_told() -> None:
+    """``make_backend(manual_deadlines=True)``: no clock thread; a test fires each deadline."""
+    backend = make_backend(poll_timeout=0.1, manual_deadlines=True)
+    try:
+        client = in_process_client(backend)
+        setup_domain(client)
+        run_id = start(client)
+        decide(
+            client,
+            poll_decision(client),
+            d("StartTimer", timerId="now", startToFireTimeout="0"),
+        )
+        time.sleep(0.3)
+        wfe = backend.find_run(DOMAIN, "wf-1", run_id)
+        assert list(wfe.open_timers) == ["now"]  # due, but nobody fired it
+        assert backend.scheduler.fire(wfe.open_timers["now"][1]) is True
+        assert "TimerFired" in types(history(client, "wf-1", run_id))
+        assert not wfe.open_timers
+    finally:
+        backend.close()

@@ -11,8 +11,10 @@ from flotod.localswf.validation import check_request
 from tests.localswf.helpers import (
     DOMAIN,
     WF,
+    d,
     decide,
     describe,
+    history,
     poll_activity,
     poll_decision,
     schedule,
@@ -138,3 +140,37 @@ def test_a_run_whose_history_reaches_the_limit_is_terminated(
     last = events[-1]
     assert last["eventType"] == "WorkflowExecutionTerminated"
     assert last["workflowExecutionTerminatedEventAttributes"]["cause"] == "EVENT_LIMIT_EXCEEDED"
+
+
+@pytest.mark.parametrize(
+    "close",
+    [
+        d("CompleteWorkflowExecution"),
+        d("FailWorkflowExecution", reason="r"),
+        d("CancelWorkflowExecution"),
+        d("ContinueAsNewWorkflowExecution", input="next"),
+    ],
+)
+def test_a_closing_decision_that_is_not_last_refuses_the_whole_response(
+    swf_client: Any, close: dict[str, Any]
+) -> None:
+    """SWF answers HTTP 400 "Close must be last decision in list" and records nothing, the
+    task staying open (measured against SWF: https://github.com/floci-io/floci/pull/2257,
+    "Closing decision not last"; the four closing decisions: the Decision API reference,
+    https://docs.aws.amazon.com/amazonswf/latest/apireference/API_Decision.html). The test
+    SWF of the engine tests raised here while the embedded SWF ignored what followed a
+    continue-as-new: this is now the one rule."""
+    setup_domain(swf_client)
+    run_id = start(swf_client)
+    task = poll_decision(swf_client)
+    before = len(history(swf_client, "wf-1", run_id))
+    marker = d("RecordMarker", markerName="after")
+    message = _refused(
+        swf_client.respond_decision_task_completed,
+        taskToken=task["taskToken"],
+        decisions=[close, marker],
+    )
+    assert message == "Close must be last decision in list"
+    assert len(history(swf_client, "wf-1", run_id)) == before
+    decide(swf_client, task, marker, close)  # the same task, answered right
+    assert describe(swf_client, "wf-1", run_id)["executionInfo"]["executionStatus"] == "CLOSED"

@@ -149,3 +149,31 @@ def test_status_shows_a_finished_workflow_within_2s(site60: Site, notify: Notify
     assert took < GOAL, f"STATUS= showed the closed workflow {took:.2f} s after it closed"
     assert decider.stop() == 0
     assert any(m.startswith("STATUS=stopping") for m in notify.messages)
+
+
+def test_a_decision_task_handed_to_a_stopped_deciders_poll_waits_one_decision_timeout(
+    site60: Site,
+) -> None:
+    """The price of a fast stop, measured: SWF may still hand a task to the poll the stopped
+    decider left open; nobody answers it, and SWF hands it out again after the decision task
+    timeout (decision_timeout_seconds, 10 s by default; 3 s here)."""
+    path = site60.config(
+        "decider", task_list="lp_dt", spec_file=str(site60.spec_file(spec(site60, "ActivityA"))),
+        workflow_type_name="lpwf", decision_timeout_seconds=3,
+    )  # fmt: skip
+    first = idle(site60, "decider", path)
+    stop_seconds(first, signal.SIGTERM)  # its poll stays open at the endpoint, as on SWF
+    began = time.monotonic()
+    run = site60.start_workflow("lpwf", "abandoned", input={})
+    second = site60.start("decider", path)
+
+    def decided() -> list[str]:
+        return [e["eventType"] for e in site60.history("abandoned", run)]
+
+    eventually(lambda: "DecisionTaskCompleted" in decided(), timeout=30, what="a decision")
+    waited = time.monotonic() - began
+    kinds = decided()
+    assert kinds.index("DecisionTaskTimedOut") < kinds.index("DecisionTaskCompleted"), kinds
+    print(f"\nthe first decision came {waited:.1f} s after the start (decision timeout 3 s)")
+    assert waited < 3 + GOAL + 1
+    assert second.stop() == 0

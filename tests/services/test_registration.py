@@ -48,7 +48,9 @@ def test_the_cli_and_the_worker_register_the_same_defaults(
     cli_config = with_domain(site, worker_config(site, heartbeat, "cli"), by_cli)
     assert main(["register", "--config", str(cli_config)]) == 0, capsys.readouterr().err
 
-    worker = site.start("worker", with_domain(site, worker_config(site, heartbeat, "svc"), by_service))
+    worker = site.start(
+        "worker", with_domain(site, worker_config(site, heartbeat, "svc"), by_service)
+    )
     worker.wait_for("registration.type", name="slow", registered=True)
     worker.wait_for("service.ready")
     assert worker.stop() == 0
@@ -104,3 +106,27 @@ def test_register_shows_the_task_list_swf_holds(
     assert state["differences"] == [
         {"field": "defaultTaskList", "registered": "elsewhere", "config": "reg_at"}
     ]
+
+
+def test_decision_timeouts_come_from_the_config(
+    site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
+    domain = fresh_domain(site)
+    path = site.config(
+        "decider", "timeouts", task_list="reg_dt", dynamic=True, workflow_type_name="regwf",
+        decision_timeout_seconds=7,
+    )  # fmt: skip
+    daemon = site.config("daemon", "reg")
+    for config in (path, daemon):
+        with_domain(site, config, domain)
+        assert main(["register", "--config", str(config)]) == 0, capsys.readouterr().err
+
+    def decision_timeout(name: str, version: str) -> str:
+        answer = site.client.describe_workflow_type(
+            domain=domain, workflowType={"name": name, "version": version}
+        )
+        return str(answer["configuration"]["defaultTaskStartToCloseTimeout"])
+
+    assert decision_timeout("regwf", "v1") == "7"
+    assert decision_timeout("flotod_daemon", "v1") == "10"  # the default
+    assert decision_timeout("flotod_daemon_child", "v1") == "10"

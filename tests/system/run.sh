@@ -120,7 +120,9 @@ done
 in_ct 30 systemd-analyze verify --recursive-errors=no --man=no flotod-worker@hello.service \
   flotod-decider@hello.service flotod-daemon.service flotod.target ||
   die "systemd-analyze verify inside the container"
-[[ $(in_ct 10 stat -c %a /etc/flotod/flotod.toml) == 644 ]] || die "config not world-readable"
+got=$(in_ct 10 stat -c '%a %U:%G' /etc/flotod /etc/flotod/flotod.toml /etc/flotod/specs/hello.json)
+[[ $got == $'750 root:flotod\n640 root:flotod\n640 root:flotod' ]] ||
+  die "/etc/flotod is not root:flotod 0750 with 0640 files: $got"
 
 step "flotod --version as the flotod user"
 got=$(in_ct 30 runuser -u flotod -- flotod --version) || die "flotod --version failed"

@@ -163,3 +163,39 @@ def test_sample_configs_pass_check_config(command: str, tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _etc_flotod_paths() -> tuple[set[str], set[str]]:
+    """The files and directories the package installs under /etc/flotod (from flotod.install)."""
+    files: set[str] = set()
+    for line in (DEBIAN / "flotod.install").read_text().splitlines():
+        source, dest = line.split()
+        if dest == "etc/flotod" or dest.startswith("etc/flotod/"):
+            files.add(f"/{dest}/{Path(source).name}")
+    dirs = {"/etc/flotod"} | {str(Path(f).parent) for f in files}
+    return files, dirs
+
+
+def test_etc_flotod_ships_root_flotod_0640_and_0750() -> None:
+    """Credentials may live in /etc/flotod: readable by the services' group, never by everyone.
+
+    dpkg-statoverride (not a chmod in postinst) so that dpkg itself applies owner and mode
+    when an upgrade unpacks a new version of a conffile; the rules drop the world bits in the
+    .deb too, so nothing is world-readable even before the first configure."""
+    files, dirs = _etc_flotod_paths()
+    postinst = (DEBIAN / "flotod.postinst").read_text()
+    overrides = {
+        path: mode
+        for mode, path in re.findall(r"^\s*override (\d{4}) (\S+)\s*$", postinst, re.MULTILINE)
+    }
+    assert overrides == dict.fromkeys(files, "0640") | dict.fromkeys(dirs, "0750")
+    assert "dpkg-statoverride --update --add root flotod" in postinst
+    # The overrides need the flotod group, which the sysusers snippet creates.
+    assert postinst.index("#DEBHELPER#") < postinst.index("override 0750 /etc/flotod")
+    postrm = (DEBIAN / "flotod.postrm").read_text()
+    assert "dpkg-statoverride --remove" in postrm
+    for path in files | dirs:
+        assert path in postrm, f"purge leaves the statoverride of {path}"
+    rules = (DEBIAN / "rules").read_text()
+    assert "execute_after_dh_fixperms:" in rules
+    assert "chmod 0750" in rules and "chmod 0640" in rules
