@@ -30,6 +30,14 @@ class SpecError(FlotodError, ValueError):
     exit_code = EX_DATAERR
 
 
+class IncompleteHistoryError(FlotodError):
+    """A decision task's events do not run from event 1 to its started event.
+
+    Deciding on part of a history would schedule finished tasks again, so the decider refuses:
+    the service logs this and leaves the task unanswered (SWF redelivers it after its timeout).
+    """
+
+
 class ConfigError(FlotodError):
     """Invalid configuration; ``problems`` holds one line per problem."""
 

@@ -14,10 +14,21 @@ from typing import Any
 
 import boto3
 import pytest
+import structlog
 from botocore.config import Config
 
 from flotod.localswf import in_process_client, make_backend, make_server
 from flotod.localswf.backend import LocalSWFBackend
+
+
+@pytest.fixture(autouse=True)
+def _structlog_config_restored() -> Iterator[None]:
+    """Commands run in-process configure structlog for a terminal (flotod quiets its client
+    to errors): each test starts from the configuration the one before it found."""
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
+
 
 TEST_POLL_TIMEOUT = 1.0
 # SWF's own long poll. Stops, reloads and latencies are tested against it: a short poll in

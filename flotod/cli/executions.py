@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flotod.engine.attributes import attributes_key
 from flotod.errors import SwfError, UnknownResourceError
 from flotod.swf import SwfClient, decode_json_or_text
 
@@ -34,7 +35,7 @@ class WaitTimeout(SwfError):
 def attributes(event: dict[str, Any]) -> dict[str, Any]:
     """The ``<eventType>EventAttributes`` part of an event ({} when absent)."""
     kind = str(event.get("eventType", ""))
-    value = event.get(kind[:1].lower() + kind[1:] + "EventAttributes")
+    value = event.get(attributes_key(kind))
     return value if isinstance(value, dict) else {}
 
 

@@ -18,6 +18,7 @@ from flotod.cli import output
 from flotod.cli.executions import latest_run_id, outcome_from_history, wait_for_outcome
 from flotod.cli.operator import Target, add_connection_arguments, resolve_target
 from flotod.cli.timeline import timeline
+from flotod.engine.attributes import attributes_key
 from flotod.errors import EX_OK, EX_USAGE, FlotodError
 
 EX_NOT_COMPLETED = 1  # the workflow closed, but not as completed
@@ -182,7 +183,7 @@ def _pending_activities(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "started": False,
             }
         elif kind.startswith("ActivityTask") and kind != "ActivityTaskCancelRequested":
-            attrs = event[kind[0].lower() + kind[1:] + "EventAttributes"]
+            attrs = event[attributes_key(kind)]
             scheduled = attrs.get("scheduledEventId")
             if kind == "ActivityTaskStarted" and scheduled in open_ones:
                 open_ones[scheduled]["started"] = True

@@ -384,7 +384,8 @@ SETTINGS: tuple[Setting, ...] = (
         "heartbeat_seconds",
         Integer(0, 86_400),
         90,
-        "Interval between heartbeats of a running activity; 0 sends none.",
+        "Interval between heartbeats of a running activity; 0 sends only the first, which "
+        "marks the task started.",
         reloadable=True,
     ),
     Setting(

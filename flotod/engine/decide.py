@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from flotod.engine import decisions as d
+from flotod.engine.attributes import event_attributes
+from flotod.engine.completeness import check_complete
 from flotod.engine.graph import CHILD, TIMER, Node, TaskGraph
 from flotod.engine.history import (
     TIMER_CONTINUE,
@@ -44,20 +46,29 @@ def workflow_input(events: Iterable[Event]) -> str | None:
     """The raw ``input`` of WorkflowExecutionStarted (None when absent or no such event)."""
     for event in events:
         if event.get("eventType") == "WorkflowExecutionStarted":
-            attrs = event.get("workflowExecutionStartedEventAttributes") or {}
+            attrs = event_attributes(event)
             value = attrs.get("input")
             return value if isinstance(value, str) else None
     return None
 
 
 def decide(
-    events: Sequence[Event], spec: DeciderSpec, workflow_id: str | None = None
+    events: Sequence[Event],
+    spec: DeciderSpec,
+    workflow_id: str | None = None,
+    *,
+    started_event_id: int | None = None,
 ) -> list[d.Decision]:
     """Decisions for the execution whose complete, ascending history is ``events``.
 
     ``workflow_id`` (from the decision task) makes child workflow ids readable
     (``<workflow id>:<task id>``); without it they derive from the start event.
+    ``started_event_id`` (the task's DecisionTaskStarted) is an event ``events`` must reach.
+
+    Raises :class:`~flotod.errors.IncompleteHistoryError`, and nothing else, when the events
+    do not run from event 1 (to ``started_event_id``): such a task must not be answered.
     """
+    check_complete(events, started_event_id)
     try:
         state = replay(events, spec)
     except Exception as exc:  # a decider must answer; the reason says what broke
@@ -86,9 +97,14 @@ def decide_from(state: Replay, spec: DeciderSpec, workflow_id: str | None) -> li
 
 
 def decide_dynamic(
-    events: Sequence[Event], defaults: DeciderSpec, workflow_id: str | None = None
+    events: Sequence[Event],
+    defaults: DeciderSpec,
+    workflow_id: str | None = None,
+    *,
+    started_event_id: int | None = None,
 ) -> list[d.Decision]:
     """Like :func:`decide`, with the tasks read from the input's ``activity_tasks`` list."""
+    check_complete(events, started_event_id)
     try:
         spec = _dynamic_spec(events, defaults)
     except _Fail as fail:
@@ -97,7 +113,7 @@ def decide_dynamic(
         return [d.fail_workflow(fail.reason, fail.details)]
     except Exception as exc:
         return [d.fail_workflow("decider_error", {"error": f"{type(exc).__name__}: {exc}"})]
-    return decide(events, spec, workflow_id)
+    return decide(events, spec, workflow_id, started_event_id=started_event_id)
 
 
 def _is_closed(events: Sequence[Event]) -> bool:
@@ -167,7 +183,7 @@ class _Decider:
         plan = self._plan()
         if plan:
             return self._limit(plan)
-        if state.open_activities or state.open_children or state.retry_wait:
+        if state.open_activities or state.open_children or state.retry_wait or state.refused_wait:
             return []
         if state.open_timers:  # a firing timer wakes the decider again
             return []
@@ -213,6 +229,16 @@ class _Decider:
                 plan.append(
                     d.start_timer(
                         self._timer_id(f"retry:{task_id}:{attempt}"),
+                        delay,
+                        timer_control(TIMER_RETRY, task_id),
+                    )
+                )
+        for task_id, delay in state.refused_wait.items():
+            if self._room("timer", d.MAX_OPEN_TIMERS):
+                refused = self.graph.nodes[task_id].refusals
+                plan.append(
+                    d.start_timer(
+                        self._timer_id(f"refused:{task_id}:{refused}"),
                         delay,
                         timer_control(TIMER_RETRY, task_id),
                     )

@@ -8,8 +8,11 @@ while task inputs and workflow results that are too large are refused by the cal
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from flotod.specs.limits import MAX_SECONDS, clamp_seconds
 
 MAX_DECISIONS = 100
 MAX_OPEN_ACTIVITIES = 1000
@@ -18,6 +21,8 @@ MAX_OPEN_CHILDREN = 1000
 MAX_PAYLOAD = 32768
 MAX_REASON = 256
 MAX_ID = 256
+MAX_TIMER_SECONDS = MAX_SECONDS
+REJECTED_REASON = "decision_rejected"
 
 CLOSING_DECISIONS = frozenset(
     {
@@ -55,11 +60,13 @@ def schedule_activity(
 
 
 def start_timer(timer_id: str, seconds: int, control: str) -> Decision:
+    """``seconds`` is brought within SWF's 8 digits: one delay over it (say from a retry
+    strategy) would make SWF refuse every decision of the response, again at every task."""
     return {
         "decisionType": "StartTimer",
         "startTimerDecisionAttributes": {
             "timerId": timer_id,
-            "startToFireTimeout": str(seconds),
+            "startToFireTimeout": str(clamp_seconds(seconds)),
             "control": control,
         },
     }
@@ -72,7 +79,9 @@ def start_child(
     input_text: str,
     task_list: str | None,
     control: str,
+    execution_timeout_seconds: int | None = None,
 ) -> Decision:
+    """Without ``execution_timeout_seconds`` the child type's registered default applies."""
     attrs: dict[str, Any] = {
         "workflowType": {"name": name, "version": version},
         "workflowId": workflow_id,
@@ -82,6 +91,8 @@ def start_child(
     }
     if task_list is not None:
         attrs["taskList"] = {"name": task_list}
+    if execution_timeout_seconds is not None:
+        attrs["executionStartToCloseTimeout"] = str(execution_timeout_seconds)
     return {
         "decisionType": "StartChildWorkflowExecution",
         "startChildWorkflowExecutionDecisionAttributes": attrs,
@@ -127,6 +138,19 @@ def fail_workflow(reason: str, details: Any) -> Decision:
     }
 
 
+def decision_rejected(message: str, refused: Sequence[Mapping[str, Any]] = ()) -> list[Decision]:
+    """What to answer a decision task with after SWF refused its decisions (``refused``) with
+    a ValidationException saying ``message``: a FailWorkflowExecution carrying the message.
+
+    SWF records nothing for a refused response, so deciding again would send the same
+    decisions at every decision task timeout until the run reaches 25,000 events; failing
+    says why in the history instead. The message is cut to fit SWF's limit on details.
+    """
+    kinds = Counter(str(x.get("decisionType")) for x in refused)
+    details = {"error": message, "refused": dict(sorted(kinds.items()))}
+    return [fail_workflow(REJECTED_REASON, details)]
+
+
 def cancel_workflow(details: str) -> Decision:
     return {
         "decisionType": "CancelWorkflowExecution",
@@ -147,13 +171,44 @@ _CARRIED_ON = (
 )
 
 
-def continue_as_new(input_text: str | None, started: Mapping[str, Any]) -> Decision:
+def continue_as_new(
+    input_text: str | None,
+    started: Mapping[str, Any],
+    *,
+    child_policy: str | None = None,
+    task_list: str | None = None,
+) -> Decision:
+    """The next run keeps ``started``'s settings; ``child_policy`` and ``task_list`` override."""
     attrs: dict[str, Any] = {k: started[k] for k in _CARRIED_ON if started.get(k)}
     if input_text is not None:
         attrs["input"] = input_text
+    if child_policy is not None:
+        attrs["childPolicy"] = child_policy
+    if task_list is not None:
+        attrs["taskList"] = {"name": task_list}
     return {
         "decisionType": "ContinueAsNewWorkflowExecution",
         "continueAsNewWorkflowExecutionDecisionAttributes": attrs,
+    }
+
+
+def record_marker(name: str, details: Any) -> Decision:
+    """``details`` is any JSON value, shrunk to fit like a failure's details."""
+    return {
+        "decisionType": "RecordMarker",
+        "recordMarkerDecisionAttributes": {"markerName": name, "details": fit_details(details)},
+    }
+
+
+def signal_external(workflow_id: str, signal_name: str, input_text: str) -> Decision:
+    """A signal to the open run of ``workflow_id`` (whichever run that is when it lands)."""
+    return {
+        "decisionType": "SignalExternalWorkflowExecution",
+        "signalExternalWorkflowExecutionDecisionAttributes": {
+            "workflowId": workflow_id,
+            "signalName": signal_name,
+            "input": input_text,
+        },
     }
 
 

@@ -54,11 +54,13 @@ class Node:
         "dependents",
         "done",
         "failures",
+        "free_runs",
         "generator",
         "id",
         "kind",
         "last_failure",
         "pending",
+        "refusals",
         "remaining",
         "requires",
         "result",
@@ -79,6 +81,8 @@ class Node:
         self.result: str | None = None
         self.attempts = 0
         self.failures = 0
+        self.refusals = 0  # decisions SWF refused for a passing cause (not attempts)
+        self.free_runs = 0  # attempts given back because the task never ran
         self.last_failure: dict[str, Any] | None = None
         self.batch: tuple[str, ...] | None = None  # ids a generator added, once it completed
         self.sinks: tuple[str, ...] = ()

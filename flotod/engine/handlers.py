@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from flotod.engine.daemon import DaemonSettings, decide_daemon
+from flotod.engine.daemon_requests import CHILD_TYPE, DAEMON_TYPE, decide_child
 from flotod.engine.decide import decide, decide_dynamic
 from flotod.engine.decisions import Decision
 from flotod.engine.replays import Replays
-from flotod.services.daemon_logic import DaemonSettings, decide_daemon
-from flotod.services.daemon_requests import CHILD_TYPE, DAEMON_TYPE, decide_child
 from flotod.specs import DeciderSpec
 from flotod.swf.types import DecisionTask
 
@@ -37,7 +37,9 @@ class Handler(Protocol):
 
 class SpecHandler:
     """A static spec. With ``max_events`` > 0 each run's replay state is kept (bounded by the
-    events read), so a run's next task replays only its new events."""
+    events read), so a run's next task replays only its new events. Raises
+    IncompleteHistoryError for events that do not run from event 1 to the task's started
+    event: such a task must not be answered."""
 
     def __init__(self, spec: DeciderSpec, max_events: int = 0) -> None:
         self.spec = spec
@@ -45,10 +47,14 @@ class SpecHandler:
 
     def __call__(self, task: DecisionTask) -> Answer:
         execution = task.workflow_execution
+        started = task.started_event_id
         if self.replays is None:
-            return Answer(decide(task.events, self.spec, execution.workflow_id))
+            workflow_id = execution.workflow_id
+            return Answer(decide(task.events, self.spec, workflow_id, started_event_id=started))
         key = (execution.workflow_id, execution.run_id)
-        return Answer(self.replays.decide(key, task.events, execution.workflow_id))
+        return Answer(
+            self.replays.decide(key, task.events, execution.workflow_id, started_event_id=started)
+        )
 
     def forget(self, workflow_id: str, run_id: str) -> None:
         if self.replays is not None:
@@ -63,7 +69,11 @@ class DynamicHandler:
 
     def __call__(self, task: DecisionTask) -> Answer:
         workflow_id = task.workflow_execution.workflow_id
-        return Answer(decide_dynamic(task.events, self.spec, workflow_id))
+        return Answer(
+            decide_dynamic(
+                task.events, self.spec, workflow_id, started_event_id=task.started_event_id
+            )
+        )
 
     def forget(self, workflow_id: str, run_id: str) -> None:
         """Nothing is kept between tasks."""

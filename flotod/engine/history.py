@@ -11,7 +11,10 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from flotod.engine import refusals
+from flotod.engine.attributes import attributes_key
 from flotod.engine.graph import CHILD, TIMER, GeneratorOutputError, TaskGraph
+from flotod.engine.handback import MAX_FREE_RUNS, never_ran
 
 Event = Mapping[str, Any]
 
@@ -30,11 +33,6 @@ CLOSED_EVENTS = frozenset(
         "WorkflowExecutionTimedOut",
     }
 )
-
-
-def attributes_key(event_type: str) -> str:
-    """``ActivityTaskCompleted`` -> ``activityTaskCompletedEventAttributes``."""
-    return event_type[0].lower() + event_type[1:] + "EventAttributes"
 
 
 class Problem:
@@ -90,6 +88,9 @@ class Replay:
         self.open_children: dict[int, OpenChild] = {}
         self.retry_due: dict[str, None] = {}  # failed tasks to schedule again now
         self.retry_wait: dict[str, int] = {}  # failed tasks needing a retry timer: delay
+        self.refused_wait: dict[str, int] = {}  # refused tasks needing a timer: delay
+        self._type_missing: dict[str, int] = {}  # task id -> ACTIVITY_TYPE_DOES_NOT_EXIST seen
+        self._timer_refusals: dict[str, int] = {}  # timer id -> passing StartTimerFailed seen
         self.continue_timers = 0
         self.closing_failures: list[tuple[str, str]] = []  # (event type, cause)
         self._scheduled: dict[int, str] = {}  # ActivityTaskScheduled eventId -> task id
@@ -230,15 +231,26 @@ class Replay:
 
     def _activity_failed(self, attrs: Mapping[str, Any], event_id: int) -> None:
         task_id, _ = self._activity_closed(attrs)
-        if task_id is not None:
+        if task_id is not None and not self._ran_not(task_id, attrs):
             self._failure(task_id, attrs.get("reason"), attrs.get("details"))
 
     def _activity_timed_out(self, attrs: Mapping[str, Any], event_id: int) -> None:
         task_id, _ = self._activity_closed(attrs)
-        if task_id is not None:
+        if task_id is not None and not self._ran_not(task_id, attrs):
             self._failure(
                 task_id, "timeout: " + str(attrs.get("timeoutType")), attrs.get("details")
             )
+
+    def _ran_not(self, task_id: str, attrs: Mapping[str, Any]) -> bool:
+        """Schedule again at once, as the same attempt, a task that provably never ran
+        (see :mod:`flotod.engine.handback`); False when it ran or has had its free runs."""
+        node = self.graph.nodes[task_id]
+        if node.free_runs >= MAX_FREE_RUNS or not never_ran(self._event_type, attrs):
+            return False
+        node.free_runs += 1
+        node.attempts -= 1
+        self.retry_due[task_id] = None
+        return True
 
     def _activity_canceled(self, attrs: Mapping[str, Any], event_id: int) -> None:
         task_id, open_activity = self._activity_closed(attrs)
@@ -254,12 +266,48 @@ class Replay:
 
     def _schedule_failed(self, attrs: Mapping[str, Any], event_id: int) -> None:
         activity_type = attrs.get("activityType") or {}
-        self._problem(
-            "schedule_activity_task_failed",
-            task=attrs.get("activityId"),
-            cause=attrs.get("cause"),
-            activity_type=f"{activity_type.get('name')}/{activity_type.get('version')}",
-        )
+        cause = attrs.get("cause")
+        details = {
+            "task": attrs.get("activityId"),
+            "cause": cause,
+            "activity_type": f"{activity_type.get('name')}/{activity_type.get('version')}",
+        }
+        if cause == refusals.TYPE_MISSING:
+            task_id = self._task(attrs.get("activityId"), "refused activity is not in the spec")
+            if task_id is None:
+                return
+            seen = self._type_missing[task_id] = self._type_missing.get(task_id, 0) + 1
+            if seen >= refusals.MAX_TYPE_MISSING_REFUSALS:
+                error = (
+                    f"activity type {details['activity_type']} was still not registered "
+                    f"after {seen} attempts to schedule it"
+                )
+                self._problem(refusals.TYPE_MISSING_REASON, **details, refusals=seen, error=error)
+                return
+            self._refused(task_id, type_missing=True)
+        elif cause in refusals.PASSING_CAUSES:
+            task_id = self._task(attrs.get("activityId"), "refused activity is not in the spec")
+            if task_id is not None and not self._refused(task_id, type_missing=False):
+                self._problem(
+                    "schedule_activity_task_failed", **details, refusals=self._count(task_id)
+                )
+        else:
+            self._problem("schedule_activity_task_failed", **details)
+
+    def _count(self, task_id: str) -> int:
+        return self.graph.nodes[task_id].refusals
+
+    def _refused(self, task_id: str, type_missing: bool) -> bool:
+        """Put a task SWF refused for a passing cause back after a short timer; False when it
+        was refused too often for that (the caller then fails the workflow)."""
+        node = self.graph.nodes[task_id]
+        node.refusals += 1
+        if not type_missing and node.refusals >= refusals.MAX_PASSING_REFUSALS:
+            return False
+        self.graph.ready.pop(task_id, None)
+        self.retry_due.pop(task_id, None)
+        self.refused_wait[task_id] = refusals.wait_seconds(task_id, node.refusals, type_missing)
+        return True
 
     # -- timers -------------------------------------------------------------------------------
 
@@ -273,6 +321,7 @@ class Replay:
                 return
             assert task_id is not None
             self.retry_wait.pop(task_id, None)
+            self.refused_wait.pop(task_id, None)
         else:
             task_id = self._task(task_id, "timer is not in the spec")
             if task_id is None:
@@ -297,7 +346,17 @@ class Replay:
         self.open_timers.pop(attrs.get("timerId", ""), None)
 
     def _timer_failed(self, attrs: Mapping[str, Any], event_id: int) -> None:
-        self._problem("start_timer_failed", timer=attrs.get("timerId"), cause=attrs.get("cause"))
+        # A timer is how flotod waits, so a timer refused for a passing cause is started again
+        # by the next decision task, which SWF schedules for the refusal; bounded per timer.
+        timer_id = str(attrs.get("timerId"))
+        cause = attrs.get("cause")
+        if cause in refusals.PASSING_CAUSES:
+            seen = self._timer_refusals[timer_id] = self._timer_refusals.get(timer_id, 0) + 1
+            if seen < refusals.MAX_PASSING_REFUSALS:
+                return
+            self._problem("start_timer_failed", timer=timer_id, cause=cause, refusals=seen)
+            return
+        self._problem("start_timer_failed", timer=timer_id, cause=cause)
 
     # -- child workflows ----------------------------------------------------------------------
 
@@ -312,13 +371,25 @@ class Replay:
         self._attempt_started(task_id)
 
     def _child_start_failed(self, attrs: Mapping[str, Any], event_id: int) -> None:
-        self.open_children.pop(attrs.get("initiatedEventId", -1), None)
-        self._problem(
-            "start_child_workflow_failed",
-            task=_control_task(attrs.get("control")),
-            workflow_id=attrs.get("workflowId"),
-            cause=attrs.get("cause"),
-        )
+        child = self.open_children.pop(attrs.get("initiatedEventId", -1), None)
+        task = _control_task(attrs.get("control"))
+        details = {
+            "task": task,
+            "workflow_id": attrs.get("workflowId"),
+            "cause": attrs.get("cause"),
+        }
+        if attrs.get("cause") in refusals.PASSING_CAUSES:
+            task_id = self._task(task, "refused child workflow is not in the spec")
+            if task_id is None:
+                return
+            if child is not None:  # the initiation was no attempt: give it back
+                self.graph.nodes[task_id].attempts -= 1
+            if not self._refused(task_id, type_missing=False):
+                self._problem(
+                    "start_child_workflow_failed", **details, refusals=self._count(task_id)
+                )
+            return
+        self._problem("start_child_workflow_failed", **details)
 
     def _child_started(self, attrs: Mapping[str, Any], event_id: int) -> None:
         child = self.open_children.get(attrs.get("initiatedEventId", -1))

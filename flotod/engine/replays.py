@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 
 from flotod.engine import decisions as d
+from flotod.engine.completeness import check_complete
 from flotod.engine.decide import decide_from, decider_error, replay
 from flotod.engine.history import Event, Replay
 from flotod.lru import SizedLRU
@@ -49,12 +50,20 @@ class Replays:
         return entry[1] if entry else 0
 
     def decide(
-        self, key: Hashable, events: Sequence[Event], workflow_id: str | None = None
+        self,
+        key: Hashable,
+        events: Sequence[Event],
+        workflow_id: str | None = None,
+        *,
+        started_event_id: int | None = None,
     ) -> list[d.Decision]:
         """The decisions ``decide(events, spec, workflow_id)`` returns, replaying only news.
 
-        ``events`` is the run's complete history, ascending from event 1, as SWF sends it.
+        ``events`` is the run's complete history, ascending from event 1, as SWF sends it;
+        anything else raises :class:`~flotod.errors.IncompleteHistoryError`, keeping the
+        run's state as it was.
         """
+        check_complete(events, started_event_id)
         entry = self._runs.pop(key)
         try:
             if entry is not None and _continues(events, entry[1]):

@@ -16,6 +16,8 @@ from typing import Any
 from moto.swf.exceptions import SWFValidationException
 from moto.swf.models.history_event import HistoryEvent
 
+from flotod.engine.attributes import attributes_key
+
 DEFAULT_PAGE_SIZE = 1000
 MAX_PAGE_SIZE = 1000
 
@@ -55,7 +57,7 @@ class LocalHistoryEvent(HistoryEvent):
         }
 
     def to_dict(self) -> dict[str, Any]:
-        key = self.event_type[:1].lower() + self.event_type[1:] + "EventAttributes"
+        key = attributes_key(self.event_type)
         return {
             "eventId": self.event_id,
             "eventType": self.event_type,

@@ -97,6 +97,8 @@ def render_json(event: EventDict) -> str:
 
 
 _NOT_FIELDS = frozenset(("event", "level", "timestamp"))
+# Multi-line texts kept out of MESSAGE's one-line summary: each is a field of its own.
+_LONG_FIELDS = frozenset(("exception", "traceback"))
 
 
 def _field_text(value: Any) -> str:
@@ -130,7 +132,7 @@ def journal_fields(event: EventDict, identifier: str) -> dict[str, str]:
             continue
         if key == "exception":
             exception = value
-        else:
+        elif key not in _LONG_FIELDS:
             summary.append(f"{key}={_logfmt_value(value)}")
         field = field_name(key)
         if field is not None and field not in fields:
@@ -218,6 +220,14 @@ def _add_timestamp(logger: Any, method_name: str, event: EventDict) -> EventDict
     return event
 
 
+def drop_empty(logger: Any, method_name: str, event: EventDict) -> EventDict:
+    """Leave out fields whose value is None (``reason=null`` says nothing on a success)."""
+    empty = [key for key, value in event.items() if value is None]
+    for key in empty:
+        del event[key]
+    return event
+
+
 def _exception_field(logger: Any, method_name: str, event: EventDict) -> EventDict:
     """Turn exc_info into one ``exception`` string: the traceback stays inside the record."""
     exc_info = event.pop("exc_info", None)
@@ -279,7 +289,7 @@ def configure_logging(
     socket_path = journal_socket or os.environ.get(JOURNAL_SOCKET_ENV) or DEFAULT_SOCKET
     sink = _Sink(chosen, out, name, socket_path)
     _state["sink"] = sink
-    tail: list[Processor] = [merge_contextvars]
+    tail: list[Processor] = [merge_contextvars, drop_empty]
     structlog.configure(
         processors=[*tail, sink],
         wrapper_class=structlog.make_filtering_bound_logger(LEVELS[level]),

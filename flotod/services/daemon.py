@@ -13,9 +13,9 @@ import time
 import structlog
 
 from flotod.config import ServiceConfig
+from flotod.engine.daemon_requests import DAEMON_TYPE
 from flotod.engine.handlers import DaemonHandler
 from flotod.errors import AlreadyExistsError
-from flotod.services.daemon_requests import DAEMON_TYPE
 from flotod.services.decisions import DecisionPoller, DecisionSource
 from flotod.services.process import ServiceProcess
 from flotod.services.registration import DAEMON_EXECUTION_TIMEOUT

@@ -17,9 +17,9 @@ import structlog
 from structlog.contextvars import bound_contextvars
 
 from flotod.config import ServiceConfig
-from flotod.engine import Decision, closes_workflow, closing_reason
+from flotod.engine import Decision, closes_workflow, closing_reason, decision_rejected
 from flotod.engine.handlers import Answer, Handler
-from flotod.errors import SwfError, UnknownResourceError
+from flotod.errors import IncompleteHistoryError, SwfError, UnknownResourceError, ValidationError
 from flotod.services.lanes import Lane
 from flotod.services.process import ServiceProcess
 from flotod.swf import DecisionTask, RetryPolicy
@@ -130,7 +130,15 @@ class DecisionPoller:
         with self._lock:
             if decisions is None:
                 self.counts_.errors += 1
-                return
+        if decisions is None:
+            # Nothing was sent: whatever is kept for the run may be what went wrong, and the
+            # task comes back whole after its timeout.
+            execution = task.workflow_execution
+            if self.history is not None:
+                self.history.drop(execution.workflow_id, execution.run_id)
+            source.handler.forget(execution.workflow_id, execution.run_id)
+            return
+        with self._lock:
             self.counts_.decided += 1
         if forget_if_closed(self.history, task, decisions, source.handler):
             with self._lock:
@@ -161,13 +169,35 @@ def decision_types(decisions: list[Decision]) -> list[str]:
     return [str(x.get("decisionType")) for x in decisions]
 
 
-def respond(proc: ServiceProcess, task: DecisionTask, decisions: list[Decision]) -> bool:
-    """Send the decisions; False when SWF refused them (logged, never raised)."""
+def respond(
+    proc: ServiceProcess, task: DecisionTask, decisions: list[Decision]
+) -> list[Decision] | None:
+    """Send the decisions; the decisions SWF took, or None (logged, never raised).
+
+    Decisions SWF refuses as invalid (ValidationException: a value over one of its limits)
+    would be refused again at every decision task timeout until the run reaches 25,000 events,
+    so the task is answered instead with a failure of the run carrying SWF's message.
+    """
     try:
         proc.swf.respond_decision_task_completed(task.task_token, decisions, retry=RESPOND_RETRY)
     except UnknownResourceError as exc:
         log.warning("decision.too_late", error=str(exc), note="the task timed out meanwhile")
-        return False
+        return None
+    except ValidationError as exc:
+        log.error("decision.rejected", error=str(exc), decisions=decision_types(decisions))
+        failing = decision_rejected(str(exc), decisions)
+        if failing == decisions or not _send_once(proc, task, failing):
+            return None
+        return failing
+    except SwfError as exc:
+        log.error("decision.respond_failed", error=str(exc), code=exc.code)
+        return None
+    return decisions
+
+
+def _send_once(proc: ServiceProcess, task: DecisionTask, decisions: list[Decision]) -> bool:
+    try:
+        proc.swf.respond_decision_task_completed(task.task_token, decisions, retry=RESPOND_RETRY)
     except SwfError as exc:
         log.error("decision.respond_failed", error=str(exc), code=exc.code)
         return False
@@ -188,6 +218,11 @@ def handle_decision_task(
     ):
         try:
             answer: Answer = handler(task)
+        except IncompleteHistoryError as exc:
+            # Not answered: SWF hands the task out again after its timeout, and the history
+            # is then read whole (what was kept for the run is dropped by the caller).
+            log.warning("decision.history_incomplete", error=str(exc), events=len(task.events))
+            return None
         except Exception:
             log.exception("decision.crashed", events=len(task.events))
             return None
@@ -195,14 +230,14 @@ def handle_decision_task(
             fields = dict(note)
             event = str(fields.pop("event"))
             getattr(log, str(fields.pop("level", "info")))(event, **fields)
-        decisions = answer.decisions
-        sent = respond(proc, task, decisions)
+        sent = respond(proc, task, answer.decisions)
+        decisions = answer.decisions if sent is None else sent
         log.info(
-            "decision.completed" if sent else "decision.not_sent",
+            "decision.completed" if sent is not None else "decision.not_sent",
             workflow_type=f"{task.workflow_type.get('name')}:{task.workflow_type.get('version')}",
             events=len(task.events),
             decisions=decision_types(decisions),
             closing=closes_workflow(decisions),
             closing_reason=closing_reason(decisions),
         )
-        return decisions if sent else None
+        return sent

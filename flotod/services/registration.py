@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from flotod.config import ServiceConfig
+from flotod.engine.daemon_requests import CHILD_TYPE, DAEMON_TYPE
 from flotod.errors import AlreadyExistsError
-from flotod.services.daemon_requests import CHILD_TYPE, DAEMON_TYPE
 from flotod.specs import ChildWorkflow, DeciderSpec
 from flotod.swf import SwfClient
 from flotod.swf.limits import (

@@ -81,8 +81,10 @@ class WorkerPoller:
         return True
 
     def reconfigure(self, config: ServiceConfig) -> None:
+        """heartbeat_seconds: running and later tasks beat at the new interval at once (a
+        worker restarted after a failure is built from the new config anyway)."""
         if self.runner is not None:
-            log.info("worker.reloaded", note="heartbeat_seconds applies to the next worker start")
+            self.runner.worker.set_heartbeat_interval(config.worker.heartbeat_seconds)
 
     def status(self) -> str:
         stats = self.runner.worker.stats if self.runner is not None else None

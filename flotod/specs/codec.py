@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from flotod import safe_json
 from flotod.errors import SpecError
 from flotod.specs.decider_spec import DeciderSpec
 from flotod.specs.retry import ExponentialRetry, InstantRetry, RetryStrategy
@@ -184,7 +185,7 @@ def decider_spec_from_dict(data: object, where: str = "decider_spec") -> Decider
 def load_decider_spec(text: str | bytes) -> DeciderSpec:
     """Parse a DeciderSpec from JSON text (flotod's form or floto's)."""
     try:
-        data = json.loads(text)
+        data = safe_json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise SpecError(f"decider spec is not valid JSON: {exc}") from None
     return decider_spec_from_dict(data)

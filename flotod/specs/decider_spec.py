@@ -7,15 +7,8 @@ from typing import Any, ClassVar
 
 from flotod.errors import SpecError
 from flotod.specs.graph import check_graph
-from flotod.specs.tasks import MAX_NAME_LENGTH, Task
-
-
-def _optional_text(field: str, value: object) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value or len(value) > MAX_NAME_LENGTH:
-        raise SpecError(f"DeciderSpec: {field} must be a string of 1 to 256 characters")
-    return value
+from flotod.specs.limits import MAX_NAME_LENGTH, check_task_list, check_text
+from flotod.specs.tasks import Task
 
 
 def _flag(field: str, value: object) -> bool:
@@ -38,15 +31,14 @@ class DeciderSpec:
         repeat_workflow: bool = False,
         terminate_decider_after_completion: bool = False,
     ) -> None:
-        if not isinstance(domain, str) or not domain:
-            raise SpecError(f"DeciderSpec: domain must be a non-empty string, got {domain!r}")
+        check_text("DeciderSpec", "domain", domain, MAX_NAME_LENGTH)
         if isinstance(activity_tasks, str | bytes | dict):
             raise SpecError("DeciderSpec: activity_tasks must be a list of tasks")
         tasks = tuple(activity_tasks)
         self.domain = domain
-        self.task_list = _optional_text("task_list", task_list)
-        self.default_activity_task_list = _optional_text(
-            "default_activity_task_list", default_activity_task_list
+        self.task_list = check_task_list("DeciderSpec", "task_list", task_list)
+        self.default_activity_task_list = check_task_list(
+            "DeciderSpec", "default_activity_task_list", default_activity_task_list
         )
         self.repeat_workflow = _flag("repeat_workflow", repeat_workflow)
         self.terminate_decider_after_completion = _flag(

@@ -11,18 +11,13 @@ from typing import Any, ClassVar
 
 from flotod.errors import SpecError
 from flotod.specs.canonical import stable_fraction
+from flotod.specs.limits import MAX_SECONDS, check_number, check_seconds
 
 
 def _check_int(owner: str, field: str, value: object, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise SpecError(f"{owner}: {field} must be an integer >= {minimum}, got {value!r}")
     return value
-
-
-def _check_number(owner: str, field: str, value: object, minimum: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
-        raise SpecError(f"{owner}: {field} must be a number >= {minimum}, got {value!r}")
-    return float(value)
 
 
 class RetryStrategy(ABC):
@@ -93,26 +88,31 @@ class ExponentialRetry(RetryStrategy):
     ) -> None:
         owner = "ExponentialRetry"
         self.retries = _check_int(owner, "retries", retries, 0)
-        self.initial_delay_seconds = _check_int(
-            owner, "initial_delay_seconds", initial_delay_seconds, 0
+        self.initial_delay_seconds = check_seconds(
+            owner, "initial_delay_seconds", initial_delay_seconds
         )
-        self.backoff_coefficient = _check_number(
+        self.backoff_coefficient = check_number(
             owner, "backoff_coefficient", backoff_coefficient, 1.0
         )
-        self.max_delay_seconds = _check_int(owner, "max_delay_seconds", max_delay_seconds, 0)
-        self.jitter = _check_number(owner, "jitter", jitter, 0.0)
+        self.max_delay_seconds = check_seconds(owner, "max_delay_seconds", max_delay_seconds)
+        self.jitter = check_number(owner, "jitter", jitter, 0.0)
         if self.jitter > 1.0:
             raise SpecError(f"{owner}: jitter must be between 0 and 1, got {jitter!r}")
 
     def delay_seconds(self, task_id: str, failures: int) -> int:
-        exponent = max(failures - 1, 0)
-        raw = min(
-            float(self.max_delay_seconds),
-            self.initial_delay_seconds * self.backoff_coefficient**exponent,
-        )
+        """Never above ``max_delay_seconds`` (itself within SWF's 8 digits), however many
+        failures: a large power overflows to the cap instead of raising."""
+        if not self.initial_delay_seconds:
+            return 0
+        cap = float(self.max_delay_seconds)
+        try:
+            grown = self.initial_delay_seconds * self.backoff_coefficient ** max(failures - 1, 0)
+        except OverflowError:
+            grown = cap
+        raw = min(cap, grown)
         if self.jitter:
             raw *= 1.0 - self.jitter * stable_fraction(task_id, str(failures))
-        return max(round(raw), 1) if self.initial_delay_seconds else 0
+        return min(max(round(raw), 1), MAX_SECONDS)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -11,23 +11,28 @@ from typing import Any, ClassVar
 
 from flotod.errors import SpecError
 from flotod.specs.canonical import canonical_json, stable_hash
+from flotod.specs.limits import (
+    MAX_ID_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_VERSION_LENGTH,
+    check_json,
+    check_optional_text,
+    check_seconds,
+    check_task_list,
+    check_text,
+)
 from flotod.specs.retry import RetryStrategy
 
-MAX_ID_LENGTH = 256
-MAX_NAME_LENGTH = 256
-MAX_VERSION_LENGTH = 64
-
-
-def _check_text(owner: str, field: str, value: object, limit: int) -> str:
-    if not isinstance(value, str) or not value:
-        raise SpecError(f"{owner}: {field} must be a non-empty string, got {value!r}")
-    if len(value) > limit:
-        raise SpecError(f"{owner}: {field} is {len(value)} characters, SWF allows {limit}")
-    return value
-
-
-def _check_optional_text(owner: str, field: str, value: object, limit: int) -> str | None:
-    return None if value is None else _check_text(owner, field, value, limit)
+__all__ = [
+    "MAX_ID_LENGTH",
+    "MAX_NAME_LENGTH",
+    "MAX_VERSION_LENGTH",
+    "ActivityTask",
+    "ChildWorkflow",
+    "Generator",
+    "Task",
+    "Timer",
+]
 
 
 def _requirement_ids(owner: str, requires: Iterable[Task | str] | None) -> tuple[str, ...]:
@@ -49,11 +54,7 @@ def _requirement_ids(owner: str, requires: Iterable[Task | str] | None) -> tuple
 
 
 def _check_input(owner: str, value: Any) -> Any:
-    try:
-        canonical_json(value)
-    except (TypeError, ValueError) as exc:
-        raise SpecError(f"{owner}: input is not JSON-serializable ({exc})") from None
-    return value
+    return check_json(owner, "input", value)
 
 
 def _check_retry(owner: str, value: object) -> RetryStrategy | None:
@@ -139,18 +140,18 @@ class ActivityTask(Task):
     ) -> None:
         kind = type(self).__name__
         owner = f"{kind} {activity_id or name!r}"
-        name = _check_text(owner, "name", name, MAX_NAME_LENGTH)
-        version = _check_text(owner, "version", version, MAX_VERSION_LENGTH)
+        name = check_text(owner, "name", name, MAX_NAME_LENGTH)
+        version = check_text(owner, "version", version, MAX_VERSION_LENGTH)
         req = _requirement_ids(owner, requires)
         input = _check_input(owner, input)
-        id_ = _check_optional_text(owner, "activity_id", activity_id, MAX_ID_LENGTH)
+        id_ = check_optional_text(owner, "activity_id", activity_id, MAX_ID_LENGTH)
         self._set(
             name=name,
             version=version,
             requires=req,
             input=input,
             retry_strategy=_check_retry(owner, retry_strategy),
-            task_list=_check_optional_text(owner, "task_list", task_list, MAX_NAME_LENGTH),
+            task_list=check_task_list(owner, "task_list", task_list),
             id_=id_ or default_task_id(name, version, input, req),
         )
 
@@ -186,20 +187,20 @@ class ChildWorkflow(Task):
         task_list: str | None = None,
     ) -> None:
         owner = f"ChildWorkflow {workflow_id or workflow_type_name!r}"
-        name = _check_text(owner, "workflow_type_name", workflow_type_name, MAX_NAME_LENGTH)
-        version = _check_text(
+        name = check_text(owner, "workflow_type_name", workflow_type_name, MAX_NAME_LENGTH)
+        version = check_text(
             owner, "workflow_type_version", workflow_type_version, MAX_VERSION_LENGTH
         )
         req = _requirement_ids(owner, requires)
         input = _check_input(owner, input)
-        id_ = _check_optional_text(owner, "workflow_id", workflow_id, MAX_ID_LENGTH)
+        id_ = check_optional_text(owner, "workflow_id", workflow_id, MAX_ID_LENGTH)
         self._set(
             workflow_type_name=name,
             workflow_type_version=version,
             requires=req,
             input=input,
             retry_strategy=_check_retry(owner, retry_strategy),
-            task_list=_check_optional_text(owner, "task_list", task_list, MAX_NAME_LENGTH),
+            task_list=check_task_list(owner, "task_list", task_list),
             id_=id_ or default_task_id(name, version, input, req),
         )
 
@@ -229,18 +230,9 @@ class Timer(Task):
         requires: Iterable[Task | str] | None = None,
     ) -> None:
         owner = f"Timer {id_!r}"
-        id_ = _check_text(owner, "id_", id_, MAX_ID_LENGTH)
-        if (
-            isinstance(delay_in_seconds, bool)
-            or not isinstance(delay_in_seconds, int)
-            or delay_in_seconds < 0
-        ):
-            raise SpecError(
-                f"{owner}: delay_in_seconds must be an integer >= 0, got {delay_in_seconds!r}"
-            )
-        self._set(
-            id_=id_, delay_in_seconds=delay_in_seconds, requires=_requirement_ids(owner, requires)
-        )
+        id_ = check_text(owner, "id_", id_, MAX_ID_LENGTH)
+        delay = check_seconds(owner, "delay_in_seconds", delay_in_seconds)
+        self._set(id_=id_, delay_in_seconds=delay, requires=_requirement_ids(owner, requires))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id_": self.id_, "delay_in_seconds": self.delay_in_seconds}

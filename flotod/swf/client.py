@@ -47,6 +47,10 @@ log = structlog.get_logger(__name__)
 # SWF holds a poll open for up to 60 s; the socket must outwait it or tasks get lost.
 DEFAULT_READ_TIMEOUT = 75.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
+# Heartbeats and activity reports are small, quick calls: on a black-holed network they must
+# fail in seconds, not in the minutes a poll's timeouts allow, so they use a client of their own.
+SHORT_CONNECT_TIMEOUT = 5.0
+SHORT_READ_TIMEOUT = 10.0
 
 _CODE_TO_ERROR: dict[str, type[SwfError]] = {
     "UnknownResourceFault": UnknownResourceError,
@@ -132,6 +136,7 @@ class SwfClient(SwfApi):
         read_timeout: float = DEFAULT_READ_TIMEOUT,
         max_pool_connections: int = 20,
         boto_client: Any = None,
+        short_client: Any = None,
     ) -> None:
         if read_timeout < 70:
             raise ValueError("read_timeout must be at least 70 s: SWF holds polls up to 60 s")
@@ -143,6 +148,12 @@ class SwfClient(SwfApi):
                 read_timeout=read_timeout,
                 retries={"max_attempts": 0, "mode": "standard"},
                 max_pool_connections=max_pool_connections,
+            )
+            short = config.merge(
+                botocore.config.Config(
+                    connect_timeout=min(connect_timeout, SHORT_CONNECT_TIMEOUT),
+                    read_timeout=SHORT_READ_TIMEOUT,
+                )
             )
             core = botocore.session.get_session()
             if FAST_REPLIES:  # histories decoded without botocore's per-field walk
@@ -160,12 +171,19 @@ class SwfClient(SwfApi):
                     region_name=region or None,
                     config=config,
                 )
+                short_client = session.client(
+                    "swf",
+                    endpoint_url=endpoint_url or None,
+                    region_name=region or None,
+                    config=short,
+                )
             except bexc.ProfileNotFound as exc:
                 raise AccessDeniedError(str(exc)) from None
             except bexc.NoRegionError:
                 raise ValidationError("no AWS region configured for SWF") from None
         # boto3 clients are generated at run time; their methods are looked up by name.
         self._client: Any = boto_client
+        self._short: Any = boto_client if short_client is None else short_client
 
     @classmethod
     def from_boto(
@@ -186,15 +204,18 @@ class SwfClient(SwfApi):
         *,
         poll: bool = False,
         retry: RetryPolicy | None = None,
+        short: bool = False,
         **params: Any,
     ) -> dict[str, Any]:
         """Call one SWF operation (snake_case name) with retries; raise flotod's errors.
 
         A read timeout is retried except on polls: there it is returned to the caller at once,
         so a poll loop gets to check its stop flag instead of waiting through more polls.
+        ``short`` sends it on the client with short timeouts (heartbeats, activity reports).
         """
         policy = retry or self.retry
-        method: Callable[..., dict[str, Any]] = getattr(self._client, operation)
+        client = self._short if short else self._client
+        method: Callable[..., dict[str, Any]] = getattr(client, operation)
         attempt = 0
         while True:
             attempt += 1
@@ -363,26 +384,42 @@ class SwfClient(SwfApi):
             params["executionContext"] = clip(execution_context, MAX_DATA)
         self.call("respond_decision_task_completed", retry=retry, **params)
 
-    def respond_activity_task_completed(self, token: str, result: str | None) -> None:
-        """Report success; ``result`` must already fit SWF's 32,768 characters."""
+    def respond_activity_task_completed(
+        self, token: str, result: str | None, *, retry: RetryPolicy | None = None
+    ) -> None:
+        """Report success; ``result`` must already fit SWF's 32,768 characters.
+
+        Activity reports go on the short-timeout client: a caller that retries them itself
+        (the worker) passes ``retry`` and keeps control of how long a report may take.
+        """
         params: dict[str, Any] = {"taskToken": token}
         if result is not None:
             if len(result) > MAX_DATA:
                 raise ValidationError(f"result is {len(result)} characters, SWF allows {MAX_DATA}")
             params["result"] = result
-        self.call("respond_activity_task_completed", **params)
+        self.call("respond_activity_task_completed", retry=retry, short=True, **params)
 
-    def respond_activity_task_failed(self, token: str, reason: str, details: str = "") -> None:
+    def respond_activity_task_failed(
+        self, token: str, reason: str, details: str = "", *, retry: RetryPolicy | None = None
+    ) -> None:
         self.call(
             "respond_activity_task_failed",
+            retry=retry,
+            short=True,
             taskToken=token,
             reason=clip(reason, MAX_REASON),
             details=clip(details, MAX_DATA),
         )
 
-    def respond_activity_task_canceled(self, token: str, details: str = "") -> None:
+    def respond_activity_task_canceled(
+        self, token: str, details: str = "", *, retry: RetryPolicy | None = None
+    ) -> None:
         self.call(
-            "respond_activity_task_canceled", taskToken=token, details=clip(details, MAX_DATA)
+            "respond_activity_task_canceled",
+            retry=retry,
+            short=True,
+            taskToken=token,
+            details=clip(details, MAX_DATA),
         )
 
     def record_activity_task_heartbeat(
@@ -390,10 +427,11 @@ class SwfClient(SwfApi):
     ) -> bool:
         """Send a heartbeat; True when SWF asks the activity to cancel.
 
-        ``retry`` lets a heartbeat loop retry briefly instead of stalling every other beat.
+        It goes on the short-timeout client, and ``retry`` lets a heartbeat loop retry briefly:
+        a beat that cannot get through must not hold up the next one for minutes.
         """
         params: dict[str, Any] = {"taskToken": token}
         if details:
             params["details"] = clip(details, MAX_HEARTBEAT_DETAILS)
-        answer = self.call("record_activity_task_heartbeat", retry=retry, **params)
+        answer = self.call("record_activity_task_heartbeat", retry=retry, short=True, **params)
         return bool(answer.get("cancelRequested"))

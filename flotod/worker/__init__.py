@@ -16,10 +16,11 @@ from flotod.worker.registry import (
 )
 
 if TYPE_CHECKING:
-    from flotod.worker.worker import SHUTDOWN_REASON, ActivityWorker, WorkerStats
+    from flotod.protocol import SHUTDOWN_REASON
+    from flotod.worker.worker import ActivityWorker, WorkerStats
 
 _LAZY = {
-    "SHUTDOWN_REASON": "flotod.worker.worker",
+    "SHUTDOWN_REASON": "flotod.protocol",
     "ActivityWorker": "flotod.worker.worker",
     "WorkerStats": "flotod.worker.worker",
 }

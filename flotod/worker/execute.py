@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from flotod import safe_json
 from flotod.specs import Task, to_jsonable
 from flotod.swf.limits import MAX_DATA, MAX_REASON, clip
 from flotod.worker.context import CurrentTask, set_current_task
@@ -27,10 +28,19 @@ class Outcome:
     result: str | None = None
     reason: str = ""
     details: str = ""
+    # For the worker's own log record, never sent to SWF: the error's message and traceback.
+    message: str = field(default="", compare=False, repr=False)
+    trace: str = field(default="", compare=False, repr=False)
 
     @classmethod
-    def failed(cls, reason: str, details: str = "") -> Outcome:
-        return cls("failed", reason=clip(reason, MAX_REASON), details=clip(details, MAX_DATA))
+    def failed(cls, reason: str, details: str = "", message: str = "", trace: str = "") -> Outcome:
+        return cls(
+            "failed",
+            reason=clip(reason, MAX_REASON),
+            details=clip(details, MAX_DATA),
+            message=message,
+            trace=trace,
+        )
 
 
 def decode_input(text: str) -> tuple[Any, int | None]:
@@ -42,7 +52,7 @@ def decode_input(text: str) -> tuple[Any, int | None]:
     if not text:
         return None, None
     try:
-        value = json.loads(text)
+        value = safe_json.loads(text)
     except ValueError:
         return text, None
     attempt = None
@@ -96,7 +106,7 @@ def failure_from_exception(exc: BaseException) -> Outcome:
         head = clip(message, MAX_DATA // 4) + "\n\n"
         room = MAX_DATA - len(head) - len(marker)
         details = head + trace[: room // 4] + marker + trace[-(room - room // 4) :]
-    return Outcome.failed(reason, details)
+    return Outcome.failed(reason, details, message=message, trace=trace.rstrip("\n"))
 
 
 def run_activity(definition: ActivityDefinition, argument: Any, task: CurrentTask) -> Outcome:

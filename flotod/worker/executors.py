@@ -8,11 +8,13 @@ period of an ignored cancellation.
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
 import threading
 from multiprocessing.connection import Connection
 from typing import Any
 
+from flotod.worker import childlog
 from flotod.worker.context import CurrentTask, TaskInfo, details_text
 from flotod.worker.execute import Outcome, run_activity
 from flotod.worker.registry import ActivityDefinition
@@ -50,10 +52,12 @@ class _PipeTask(CurrentTask):
 
 
 def _child_main(
-    conn: Connection, definition: ActivityDefinition, argument: Any, info: TaskInfo
+    conn: Connection, definition: ActivityDefinition, argument: Any, info: TaskInfo, level: int
 ) -> None:
     task = _PipeTask(info, conn)
+    childlog.install(task.send, level)
     outcome = run_activity(definition, argument, task)
+    childlog.finish()
     task.send(("done", outcome))
 
 
@@ -74,7 +78,13 @@ class ProcessExecution:
         self._conn, child = context.Pipe(duplex=True)
         self._process = context.Process(
             target=_child_main,
-            args=(child, definition, running.argument, running.info),
+            args=(
+                child,
+                definition,
+                running.argument,
+                running.info,
+                logging.getLogger().getEffectiveLevel(),
+            ),
             name=f"flotod-activity-{running.info.activity_id}"[:60],
             daemon=True,
         )
@@ -91,7 +101,8 @@ class ProcessExecution:
     def wait(self, timeout: float) -> Outcome | None:
         if self._outcome is not None:
             return self._outcome
-        if self._running.cancel.is_set() and not self._cancel_sent:
+        stopping = self._running.cancel.is_set() or self._running.abort.is_set()
+        if stopping and not self._cancel_sent:
             self._cancel_sent = True
             with contextlib.suppress(OSError):
                 self._conn.send("cancel")
@@ -101,6 +112,8 @@ class ProcessExecution:
                 kind, payload = self._conn.recv()
                 if kind == "beat":
                     self._running.set_details(payload)
+                elif kind == "log":  # on the lane's thread: the task's fields are bound here
+                    childlog.relay(payload)
                 elif kind == "done":
                     self._finish(payload)
                     return self._outcome

@@ -1,34 +1,63 @@
-"""Tell SWF how a task ended, retrying transient failures: a result is never silently lost."""
+"""Tell SWF how a task ended, retrying until it listens: a result is never silently lost.
+
+An outage, throttling or credentials that expired (botocore refreshes them) only delay a
+report. It ends when SWF records it, when SWF says the task is unknown (it timed out or its
+workflow closed: nothing is left to report), or when the worker's stop deadline passes, which
+is logged as an error naming the lost outcome.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import structlog
 
-from flotod.errors import SwfError, TransientSwfError, UnknownResourceError, ValidationError
+from flotod.errors import SwfError, UnknownResourceError, ValidationError
 from flotod.swf.client import SwfClient
-from flotod.swf.retry import RetryPolicy
+from flotod.swf.retry import NO_RETRY, RetryPolicy
 from flotod.worker.execute import Outcome
 
 log = structlog.get_logger(__name__)
 
 
-def report(swf: SwfClient, token: str, outcome: Outcome, retry: RetryPolicy) -> bool:
+def _never() -> float | None:
+    return None
+
+
+def _send(swf: SwfClient, token: str, outcome: Outcome) -> None:
+    # One attempt per call: this loop owns the retrying, so a stop deadline can cut it short.
+    if outcome.status == "completed":
+        swf.respond_activity_task_completed(token, outcome.result, retry=NO_RETRY)
+    elif outcome.status == "failed":
+        swf.respond_activity_task_failed(token, outcome.reason, outcome.details, retry=NO_RETRY)
+    else:
+        swf.respond_activity_task_canceled(token, outcome.details, retry=NO_RETRY)
+
+
+def report(
+    swf: SwfClient,
+    token: str,
+    outcome: Outcome,
+    retry: RetryPolicy,
+    *,
+    deadline: Callable[[], float | None] = _never,
+    pause: Callable[[float], object] | None = None,
+) -> bool:
     """Report ``outcome``; True when SWF recorded it.
 
-    A completion SWF rejects as invalid is turned into a failure saying so, so the decider
-    hears about it now instead of at the task's timeout. "Unknown task" means it already
-    timed out or was closed: nothing is left to report.
+    ``retry`` gives the backoff between attempts (its ``max_attempts`` is not a budget here);
+    ``deadline()`` is a time.monotonic() after which to give up, None while there is none;
+    ``pause`` waits between attempts (default ``retry.sleep``): the worker's returns early when
+    a quick stop sets a deadline. A completion SWF rejects as invalid is turned into a failure
+    saying so, so the decider hears about it now instead of at the task's timeout.
     """
+    wait = pause or retry.sleep
     attempt = 0
     while True:
         attempt += 1
         try:
-            if outcome.status == "completed":
-                swf.respond_activity_task_completed(token, outcome.result)
-            elif outcome.status == "failed":
-                swf.respond_activity_task_failed(token, outcome.reason, outcome.details)
-            else:
-                swf.respond_activity_task_canceled(token, outcome.details)
+            _send(swf, token, outcome)
             return True
         except UnknownResourceError:
             log.warning("activity.report_too_late", note="the task timed out or was closed")
@@ -38,13 +67,28 @@ def report(swf: SwfClient, token: str, outcome: Outcome, retry: RetryPolicy) -> 
                 log.error("activity.report_rejected", error=str(exc))
                 return False
             outcome = Outcome.failed("result rejected by SWF", str(exc))
-        except TransientSwfError as exc:
-            if attempt >= retry.max_attempts:
-                log.error("activity.report_failed", error=str(exc), attempts=attempt)
+            continue
+        except SwfError as exc:  # unreachable, throttled, credentials expired: keep the result
+            error = exc
+        delay = retry.delay(attempt)
+        limit = deadline()
+        if limit is not None:
+            left = limit - time.monotonic()
+            if left <= 0:
+                log.error(
+                    "activity.report_lost",
+                    status=outcome.status,
+                    error=str(error),
+                    attempts=attempt,
+                    note="the worker stopped before SWF took the report; SWF will time it out",
+                )
                 return False
-            delay = retry.delay(attempt)
-            log.warning("activity.report_retry", error=str(exc), retry_in=round(delay, 2))
-            retry.sleep(delay)
-        except SwfError as exc:
-            log.error("activity.report_failed", error=str(exc))
-            return False
+            delay = min(delay, left)
+        log.warning(
+            "activity.report_retry",
+            error=str(error),
+            code=error.code,
+            attempt=attempt,
+            retry_in=round(delay, 2),
+        )
+        wait(delay)

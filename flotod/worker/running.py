@@ -43,8 +43,10 @@ class RunningTask:
         self.token = task.task_token
         self.started = time.monotonic()
         self.last_beat = self.started
-        self.abort = Flag()
+        self.last_try = 0.0  # when a heartbeat was last attempted, successful or not
+        self.abort = Flag()  # a quick stop: the activity is asked to stop and reported failed
         self.cancel = Flag()
+        self.done = Flag()  # reported (or given up): heartbeats end
         self.cancel_at: float | None = None
         self.unknown = False
         self.lane = ""  # name of the worker thread running it
@@ -95,4 +97,5 @@ class LocalTask(CurrentTask):
 
     @property
     def cancel_requested(self) -> bool:
-        return self._running.cancel.is_set()
+        # A quick stop asks the activity to stop too, before the task is reported failed.
+        return self._running.cancel.is_set() or self._running.abort.is_set()

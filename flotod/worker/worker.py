@@ -5,8 +5,16 @@ report it, then poll again. A lane polls only when it is free, so the worker nev
 task it cannot start, and a task passes between no threads on its way.
 
 Every received task is reported exactly once (completed, failed or canceled) unless SWF has
-already forgotten it. A graceful stop finishes in-flight work; a forced stop fails it as
-``worker shutdown`` so that SWF's retry logic can hand it to another worker at once.
+already forgotten it; a finished result is retried until SWF takes it, and its task keeps
+heartbeating meanwhile. A stopping worker runs no new task: one its poll returns after
+``stop()`` is handed back (failed as ``flotod.handed_back``, never run). A graceful stop
+finishes in-flight work; a quick stop asks running activities to cancel and reports them
+failed as ``worker shutdown`` so that the decider can run them again at once.
+
+Stopping does not wait for idle long polls: ``run()`` returns as soon as every lane is idle
+or done. The abandoned polls' threads are daemon threads; a task one of them still receives
+is handed back while the process lives, and otherwise times out with empty heartbeat details,
+which tells the decider it never ran.
 """
 
 from __future__ import annotations
@@ -21,20 +29,22 @@ import structlog
 from structlog.contextvars import bind_contextvars
 
 from flotod.errors import TransientSwfError
+from flotod.protocol import HANDED_BACK_REASON, SHUTDOWN_REASON
 from flotod.swf.client import SwfClient
 from flotod.swf.retry import RetryPolicy
 from flotod.swf.types import ActivityTask
 from flotod.worker.context import TaskInfo
-from flotod.worker.execute import Outcome, decode_input, run_activity
-from flotod.worker.executors import ProcessExecution
+from flotod.worker.execute import Outcome
 from flotod.worker.heartbeat import Heartbeats
 from flotod.worker.registry import Registry, default_registry
 from flotod.worker.report import report
-from flotod.worker.running import LocalTask, RunningTask
+from flotod.worker.running import RunningTask
+from flotod.worker.task import bind_task, execute, grace_over, log_outcome, prepare
 
 log = structlog.get_logger(__name__)
 
-SHUTDOWN_REASON = "worker shutdown"
+__all__ = ["SHUTDOWN_REASON", "ActivityWorker", "WorkerStats"]
+
 _TICK = 0.1
 _COUNTED_AS = {"completed": "finished", "failed": "failed", "canceled": "canceled"}
 
@@ -57,6 +67,8 @@ class ActivityWorker:
     Idle lanes each hold one long poll open, as SWF expects of a worker with free capacity.
     With ``executor="process"`` each activity runs in a process of its own, which a forced
     stop or an ignored cancellation can end; threads can only be abandoned.
+    ``report_retry`` is the backoff of a report SWF did not take (it is retried until SWF
+    does, or forgets the task); ``quick_stop_report_seconds`` bounds that after a quick stop.
     """
 
     def __init__(
@@ -72,11 +84,10 @@ class ActivityWorker:
         cancel_grace_seconds: float = 10.0,
         report_retry: RetryPolicy | None = None,
         start_method: str = "forkserver",
+        quick_stop_report_seconds: float = 10.0,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
-        if heartbeat_in_seconds < 0:
-            raise ValueError("heartbeat_in_seconds must be >= 0 (0 = no heartbeats)")
         if executor not in ("thread", "process"):
             raise ValueError(f"executor must be 'thread' or 'process', not {executor!r}")
         self.domain = domain
@@ -86,17 +97,18 @@ class ActivityWorker:
         self.identity = identity
         self.registry = default_registry if registry is None else registry
         self.cancel_grace_seconds = cancel_grace_seconds
-        self.report_retry = report_retry or RetryPolicy(max_attempts=5, base_seconds=1.0)
+        self.report_retry = report_retry or RetryPolicy(base_seconds=1.0, cap_seconds=30.0)
+        self.quick_stop_report_seconds = quick_stop_report_seconds
         self.start_method = start_method
         self.swf = swf or SwfClient(identity=identity, max_pool_connections=concurrency + 2)
-        self._heartbeats = (
-            Heartbeats(self.swf, heartbeat_in_seconds) if heartbeat_in_seconds > 0 else None
-        )
+        self._heartbeats = Heartbeats(self.swf, heartbeat_in_seconds, lanes=concurrency)
         self._stop = threading.Event()
         self._abort = threading.Event()
+        self._report_deadline: float | None = None  # set by a quick stop
         self._lock = threading.Condition()
         self._running: dict[str, RunningTask] = {}
         self._abandoned: set[RunningTask] = set()  # settled for a thread that still runs it
+        self._polling: set[str] = set()  # lanes inside a poll: nothing to wait for at a stop
         self._counts = {"finished": 0, "failed": 0, "canceled": 0}
         self._last_progress = time.monotonic()
         self._last_error: str | None = None
@@ -107,14 +119,31 @@ class ActivityWorker:
     def stop(self, now: bool = False) -> None:
         """Ask the worker to stop; safe from any thread (not a signal handler's job: it locks).
 
-        Graceful: no new polls; polls in flight may return and their tasks are run; running
-        tasks finish. ``now=True``: running tasks are reported failed ("worker shutdown").
+        Graceful: no new polls, and a task a poll in flight returns is handed back; running
+        tasks finish. ``now=True``: running activities see ``cancel_requested`` and are
+        reported failed ("worker shutdown"); reports still pending get
+        ``quick_stop_report_seconds`` more, then are logged as lost.
         """
-        self._stop.set()
+        with self._lock:
+            self._stop.set()
+            if now and not self._abort.is_set():
+                self._report_deadline = time.monotonic() + self.quick_stop_report_seconds
+                self._abort.set()
         if now:
-            self._abort.set()
             for task in self.running_tasks():
                 task.abort.set()
+
+    def set_heartbeat_interval(self, seconds: float) -> None:
+        """Beat every ``seconds`` from now on, running tasks included; 0 turns beats off.
+
+        The first beat a lane sends when it takes a task is sent whatever the interval.
+        """
+        self._heartbeats.set_interval(seconds)
+        log.info("worker.heartbeat_interval", seconds=seconds)
+
+    @property
+    def heartbeat_interval(self) -> float:
+        return self._heartbeats.interval
 
     @property
     def stats(self) -> WorkerStats:
@@ -127,6 +156,7 @@ class ActivityWorker:
             )
 
     def running_tasks(self) -> list[RunningTask]:
+        """Tasks taken and not yet reported, including those whose report is still pending."""
         with self._lock:
             return list(self._running.values())
 
@@ -139,7 +169,7 @@ class ActivityWorker:
     # -- loops -------------------------------------------------------------------------------
 
     def run(self) -> None:
-        """Poll and run tasks until :meth:`stop`; return when every received task is settled.
+        """Poll and run tasks until :meth:`stop`; return when every taken task is settled.
 
         Raises the SwfError of a poll that retrying cannot fix (unknown domain, access denied)
         after the tasks already running have been settled.
@@ -179,30 +209,38 @@ class ActivityWorker:
                     self._lock.wait(_TICK)
             monitor_stop.set()
             monitor.join()
+            self._heartbeats.close()
             log.info("worker.stopped", **self._counts)
 
     def _lanes_done(self, lanes: list[threading.Thread]) -> bool:
-        """Every lane has ended, or (after a forced stop) is stuck in an abandoned activity.
-
-        Lanes that are polling are always waited for: a task their poll returns is then
-        reported instead of being lost until its timeout.
-        """
+        """After a stop: every lane has ended, waits in an idle poll, or (after a quick stop)
+        is stuck in an abandoned activity."""
         with self._lock:
+            if not self._stop.is_set():
+                return all(not thread.is_alive() for thread in lanes)
             abandoned = {t.lane for t in self._abandoned}
-        return all(
-            not thread.is_alive() or (self._abort.is_set() and thread.name in abandoned)
-            for thread in lanes
-        )
+            return all(
+                not thread.is_alive()
+                or thread.name in self._polling
+                or (self._abort.is_set() and thread.name in abandoned)
+                for thread in lanes
+            )
 
     def _lane(self, errors: list[BaseException]) -> None:
         """Poll, run, report, until stopped; a poll that cannot succeed stops the worker."""
+        name = threading.current_thread().name
         failures = 0
         while not self._stop.is_set():
+            with self._lock:
+                self._polling.add(name)
             try:
                 task = self.swf.poll_for_activity_task(
                     self.domain, self.task_list, identity=self.identity
                 )
             except TransientSwfError as exc:
+                self._left_poll(name)
+                if self._stop.is_set():
+                    return
                 failures += 1
                 delay = self.swf.retry.delay(failures)
                 log.warning("worker.poll_failed", error=str(exc), retry_in=round(delay, 2))
@@ -211,18 +249,83 @@ class ActivityWorker:
                 self._stop.wait(delay)
                 continue
             except BaseException as exc:
-                errors.append(exc)
-                self._stop.set()
+                self._left_poll(name)
+                if not self._stop.is_set():  # after a stop, nobody waits for this poll
+                    errors.append(exc)
+                    self._stop.set()
                 return
             failures = 0
             self._touch()
-            if task is not None:
-                # A fresh context per task: its log fields, and anything the activity binds,
-                # end with it, with nothing to clear (and records merge only these fields).
-                contextvars.Context().run(self._run_task, task)
+            if task is None:
+                self._left_poll(name)
+                continue
+            self._serve(task, name)
+
+    def _left_poll(self, lane: str) -> None:
+        with self._lock:
+            self._polling.discard(lane)
+
+    def _serve(self, task: ActivityTask, lane: str) -> None:
+        """Run one received task, or hand it back if the worker is stopping; never raises.
+
+        Whatever goes wrong, the lane lives on to poll again, and the task is reported.
+        """
+        running = None
+        try:
+            running = self._take(task, lane)
+            # A fresh context per task: its log fields, and anything the activity binds,
+            # end with it, with nothing to clear (and records merge only these fields).
+            if running is None:
+                contextvars.Context().run(self._hand_back, task)
+            else:
+                contextvars.Context().run(self._run_task, running)
+        except BaseException:
+            log.exception("worker.lane_error", activity_id=task.activity_id)
+            if running is not None:
+                with self._lock:
+                    self._running.pop(running.token, None)
+                    self._lock.notify_all()
+
+    def _take(self, task: ActivityTask, lane: str) -> RunningTask | None:
+        """Register the task as running, or None when the worker is stopping.
+
+        Decided under the lock that ``_lanes_done`` takes: either the task is registered and
+        ``run()`` waits for it, or ``run()`` may already be gone and the task goes back.
+        """
+        info = TaskInfo(
+            workflow_id=task.workflow_execution.workflow_id,
+            run_id=task.workflow_execution.run_id,
+            activity_id=task.activity_id,
+            name=task.name,
+            version=task.version,
+            attempt=None,
+            task_list=self.task_list,
+        )
+        with self._lock:
+            self._polling.discard(lane)
+            if self._stop.is_set():
+                return None
+            running = RunningTask(task, info, None)
+            running.lane = lane
+            self._running[task.task_token] = running
+            return running
+
+    def _hand_back(self, task: ActivityTask) -> None:
+        """Report a task the worker will not run, so SWF's decider can schedule it at once."""
+        bind_contextvars(
+            task_list=self.task_list,
+            workflow_id=task.workflow_execution.workflow_id,
+            run_id=task.workflow_execution.run_id,
+            activity_id=task.activity_id,
+            activity=f"{task.name}:{task.version}",
+        )
+        until = time.monotonic() + self.quick_stop_report_seconds
+        outcome = Outcome.failed(HANDED_BACK_REASON, "the worker was stopping; it never ran")
+        if report(self.swf, task.task_token, outcome, self.report_retry, deadline=lambda: until):
+            log.info("activity.handed_back")
 
     def _monitor(self, stop: threading.Event) -> None:
-        """Heartbeats, and settling thread-run tasks that a forced stop or cancel gave up on."""
+        """Starts heartbeats, and settles thread-run tasks a quick stop or cancel gave up on."""
         while not stop.wait(_TICK):
             try:
                 self._monitor_tick()
@@ -231,58 +334,56 @@ class ActivityWorker:
 
     def _monitor_tick(self) -> None:
         tasks = self.running_tasks()
-        if self._heartbeats:
-            self._heartbeats.beat_due(tasks)
-        if self.executor == "thread":  # a process task's lane ends its process and settles it
-            for task in tasks:
-                outcome = None
-                if task.abort.is_set():
-                    outcome = Outcome.failed(SHUTDOWN_REASON, "stopped mid-activity; safe to retry")
-                elif self._grace_over(task):
-                    outcome = Outcome("canceled", details=task.details or "")
-                if outcome is not None:
-                    with self._lock:
-                        self._abandoned.add(task)
-                    contextvars.Context().run(self._settle_bound, task, outcome)
+        self._heartbeats.beat_due(tasks)
+        if self.executor != "thread":  # a process task's lane ends its process and settles it
+            return
+        for task in tasks:
+            outcome = None
+            if task.abort.is_set():
+                outcome = Outcome.failed(SHUTDOWN_REASON, "stopped mid-activity; safe to retry")
+            elif grace_over(task, self.cancel_grace_seconds):
+                outcome = Outcome("canceled", details=task.details or "")
+            if outcome is None or not task.claim():
+                continue
+            with self._lock:
+                self._abandoned.add(task)
+            # Reported on a thread of its own: no settlement waits on a beat or on another.
+            context = contextvars.Context()
+            threading.Thread(
+                target=context.run,
+                args=(self._settle_bound, task, outcome),
+                name="flotod-settle",
+                daemon=True,
+            ).start()
 
     def _settle_bound(self, running: RunningTask, outcome: Outcome) -> None:
-        _bind(running.info, self.task_list)
-        self._settle(running, outcome)
-
-    def _grace_over(self, task: RunningTask) -> bool:
-        return (
-            task.cancel_at is not None
-            and time.monotonic() - task.cancel_at > self.cancel_grace_seconds
-        )
+        bind_task(running.info, self.task_list)
+        self._settle(running, outcome, claimed=True)
 
     # -- one task ----------------------------------------------------------------------------
 
-    def _run_task(self, task: ActivityTask) -> None:
-        argument, attempt = decode_input(task.input)
-        info = TaskInfo(
-            workflow_id=task.workflow_execution.workflow_id,
-            run_id=task.workflow_execution.run_id,
-            activity_id=task.activity_id,
-            name=task.name,
-            version=task.version,
-            attempt=attempt,
-            task_list=self.task_list,
-        )
-        running = RunningTask(task, info, argument)
-        running.lane = threading.current_thread().name
-        with self._lock:
-            self._running[task.task_token] = running
-        # After registering: a forced stop either sees this task or has set _abort already.
-        if self._abort.is_set():
-            running.abort.set()
-        _bind(info, self.task_list)
+    def _run_task(self, running: RunningTask) -> None:
+        bind_task(running.info, self.task_list)
         try:
-            outcome = self._execute(running)
-            if running.cancel.is_set() and not running.abort.is_set():
-                outcome = Outcome("canceled", details=running.details or "")
+            outcome = prepare(running, self._heartbeats)
+            if outcome is None:
+                outcome = execute(
+                    running,
+                    self.registry,
+                    self.task_list,
+                    executor=self.executor,
+                    start_method=self.start_method,
+                    cancel_grace_seconds=self.cancel_grace_seconds,
+                )
+                if running.abort.is_set():  # whatever it returned, it was asked to stop
+                    outcome = Outcome.failed(SHUTDOWN_REASON, "stopped mid-activity; safe to retry")
+                elif running.cancel.is_set():
+                    outcome = Outcome("canceled", details=running.details or "")
         except BaseException as exc:  # a bug here must still fail the task, not hang it
             log.exception("worker.internal_error")
-            outcome = Outcome.failed("worker internal error", f"{type(exc).__name__}: {exc}")
+            outcome = Outcome.failed(
+                "worker internal error", f"{type(exc).__name__}: {exc}", message=str(exc)
+            )
         try:
             if not self._settle(running, outcome):
                 log.warning("activity.result_discarded", note="already reported by the worker")
@@ -290,66 +391,40 @@ class ActivityWorker:
             with self._lock:
                 self._abandoned.discard(running)
 
-    def _execute(self, running: RunningTask) -> Outcome:
-        info = running.info
-        definition = self.registry.get(info.name, info.version)
-        if definition is None:
-            return Outcome.failed(
-                f"no activity {info.name!r} version {info.version!r} is registered on task "
-                f"list {self.task_list!r}",
-                "registered here: "
-                + ", ".join(sorted(f"{d.name}:{d.version}" for d in self.registry)),
-            )
-        if running.abort.is_set():
-            return Outcome.failed(SHUTDOWN_REASON, "the worker was stopping when it arrived")
-        log.info("activity.started")
-        if self.executor == "thread":
-            return run_activity(definition, running.argument, LocalTask(running))
-        execution = ProcessExecution(definition, running, self.start_method)
-        while True:
-            outcome = execution.wait(_TICK)
-            if outcome is not None:  # a finished activity is reported as such, even when stopping
-                return outcome
-            if running.abort.is_set():
-                execution.kill()
-                return Outcome.failed(SHUTDOWN_REASON, "stopped mid-activity; safe to retry")
-            if self._grace_over(running):
-                execution.kill()
-                return Outcome("canceled", details=running.details or "")
+    def _settle(self, running: RunningTask, outcome: Outcome, claimed: bool = False) -> bool:
+        """Report ``outcome`` unless someone already did; False if someone did.
 
-    def _settle(self, running: RunningTask, outcome: Outcome) -> bool:
-        """Report ``outcome`` unless someone already did; False if someone did."""
-        if not running.claim():
+        The task stays in ``running_tasks()`` (and keeps heartbeating) until SWF takes the
+        report, says it no longer knows the task, or a quick stop's deadline passes.
+        """
+        if not claimed and not running.claim():
             return False
         try:
             if outcome.status == "canceled" and running.unknown:
                 log.warning("activity.dropped", note="SWF no longer knows this task")
             else:
-                report(self.swf, running.token, outcome, self.report_retry)
+                report(
+                    self.swf,
+                    running.token,
+                    outcome,
+                    self.report_retry,
+                    deadline=lambda: self._report_deadline,
+                    pause=self._pause,
+                )
         finally:
+            running.done.set()
             with self._lock:
                 self._running.pop(running.token, None)
                 self._counts[_COUNTED_AS[outcome.status]] += 1
                 self._last_progress = time.monotonic()
                 self._lock.notify_all()
-            log.info(
-                "activity." + outcome.status,
-                reason=outcome.reason or None,
-                seconds=round(time.monotonic() - running.started, 3),
-            )
+            log_outcome(outcome, time.monotonic() - running.started)
         return True
 
-
-def _bind(info: TaskInfo, task_list: str) -> None:
-    """Every log record about a task carries its ids, whichever thread writes it.
-
-    Callers run this inside a context of the task's own (``contextvars.Context().run``).
-    """
-    bind_contextvars(
-        task_list=task_list,
-        workflow_id=info.workflow_id,
-        run_id=info.run_id,
-        activity_id=info.activity_id,
-        attempt=info.attempt,
-        activity=f"{info.name}:{info.version}",
-    )
+    def _pause(self, seconds: float) -> None:
+        """Wait between report attempts; a quick stop cuts the wait short (its deadline then
+        bounds the attempts left)."""
+        if not self._abort.is_set():
+            self._abort.wait(seconds)
+        else:
+            time.sleep(seconds)

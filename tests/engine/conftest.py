@@ -28,16 +28,19 @@ def every_decision_also_incremental(
     seen: dict[tuple[int, str | None], list[Event]] = {}
 
     def checked(
-        events: list[Event], spec: DeciderSpec, workflow_id: str | None = None
+        events: list[Event],
+        spec: DeciderSpec,
+        workflow_id: str | None = None,
+        started_event_id: int | None = None,
     ) -> list[dict[str, Any]]:
-        full = whole_replay_decide(events, spec, workflow_id)
+        full = whole_replay_decide(events, spec, workflow_id, started_event_id=started_event_id)
         memo = memos.setdefault(id(spec), Replays(spec))
         key = (id(spec), workflow_id)
         before = seen.get(key, [])
         if events[: len(before)] != before:
             memo.drop(key)
         seen[key] = [dict(e) for e in events]
-        incremental = memo.decide(key, events, workflow_id)
+        incremental = memo.decide(key, events, workflow_id, started_event_id=started_event_id)
         assert incremental == full, "Replays answered differently from a whole replay"
         return full
 

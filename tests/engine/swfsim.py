@@ -17,6 +17,7 @@ from typing import Any
 
 from flotod.localswf import activities, make_backend
 from flotod.localswf.execution import LocalWorkflowExecution, RunActivityTask
+from flotod.localswf.faults import DecisionFaults
 from flotod.localswf.responses import dispatch
 
 Event = dict[str, Any]
@@ -53,6 +54,10 @@ class SwfSim:
         known_workflow_types: set[tuple[str, str]] | None = None,
     ) -> None:
         self.backend = make_backend(poll_timeout=0.01, manual_deadlines=True)
+        # Causes to refuse the next decisions of a type with, in order (SWF's transient ones):
+        # the embedded SWF records each refusal as SWF does.
+        self.refuse: dict[str, list[str]] = {}
+        self.backend.decision_faults = _Refusals(self.refuse)
         self.task_list = task_list
         self.decision_log: list[list[Decision]] = []
         self._registered: set[tuple[str, str, str]] = set()
@@ -100,10 +105,10 @@ class SwfSim:
                 name=name,
                 version=version,
                 defaultTaskList={"name": ACTIVITY_TASK_LIST},
-                defaultTaskScheduleToStartTimeout="NONE",
+                defaultTaskScheduleToStartTimeout="3600",  # fires only when a test says so
                 defaultTaskScheduleToCloseTimeout="NONE",
-                defaultTaskStartToCloseTimeout="3600",  # fires only when a test says so
-                defaultTaskHeartbeatTimeout="NONE",
+                defaultTaskStartToCloseTimeout="3600",  # likewise
+                defaultTaskHeartbeatTimeout="3600",  # likewise
             )
             return
         self.call(
@@ -251,9 +256,20 @@ class SwfSim:
         token = self._start_activity(activity_id)
         self.call("RespondActivityTaskFailed", taskToken=token, reason=reason, details=details)
 
-    def timeout_activity(self, activity_id: str, timeout_type: str = "START_TO_CLOSE") -> None:
-        self._start_activity(activity_id)
-        deadline = self._activity(activity_id).deadlines.get(timeout_type)
+    def timeout_activity(
+        self, activity_id: str, timeout_type: str = "START_TO_CLOSE", details: str | None = None
+    ) -> None:
+        """``details``: the last heartbeat's, sent as a heartbeat first; None: the task never
+        heartbeated (SWF then leaves them out of the timeout)."""
+        if timeout_type != "SCHEDULE_TO_START":  # that one only a task nobody took can reach
+            token = self._start_activity(activity_id)
+            if details is not None:
+                self.call("RecordActivityTaskHeartbeat", taskToken=token, details=details)
+        task = self._activity(activity_id)
+        if timeout_type == "HEARTBEAT":
+            with self.backend.lock:  # the heartbeat timeout has passed since the last beat
+                task.last_heartbeat_timestamp = 0.0
+        deadline = task.deadlines.get(timeout_type)
         assert deadline is not None, f"{activity_id} has no {timeout_type} timeout"
         self.backend.scheduler.fire(deadline)
 
@@ -386,3 +402,15 @@ def closing(sim: SwfSim) -> dict[str, Any]:
     closed = sim.closed
     assert closed is not None
     return sim.events[-1][attrs_key(closed) + "EventAttributes"]  # type: ignore[no-any-return]
+
+
+class _Refusals(DecisionFaults):
+    """Refuses exactly the decisions a test lists, in order, instead of a random share."""
+
+    def __init__(self, refuse: dict[str, list[str]]) -> None:
+        super().__init__(0.0)
+        self.refuse = refuse
+
+    def draw(self, decision_type: str) -> str | None:
+        causes = self.refuse.get(decision_type)
+        return causes.pop(0) if causes else None

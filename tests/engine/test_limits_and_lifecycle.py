@@ -287,10 +287,12 @@ def test_dynamic_decider_refuses_missing_or_malformed_lists() -> None:
 
 
 def test_never_raises_on_a_broken_history() -> None:
+    """A complete history with events the spec cannot explain is answered, never raised."""
     spec = make_spec(ActivityTask("a", "1", activity_id="A"))
-    orphan = [{"eventId": 1, "eventType": "ActivityTaskCompleted"}]
+    start = {"eventId": 1, "eventType": "WorkflowExecutionStarted"}
+    orphan = [start, {"eventId": 2, "eventType": "ActivityTaskCompleted"}]
     assert attrs(decide(orphan, spec)[0])["reason"] == "history_mismatch"
-    garbage: list[dict[str, object]] = [{"no": "event type"}]
+    garbage: list[dict[str, object]] = [start, {"eventId": 2, "no": "event type"}]
     decisions = decide(garbage, spec)
     assert kinds(decisions) == ["FailWorkflowExecution"]
     assert attrs(decisions[0])["reason"] == "decider_error"

@@ -16,13 +16,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from flotod.cli.executions import Outcome, latest_run_id, wait_for_outcome
+from flotod.engine.daemon_requests import CHILD_TYPE, DAEMON_TYPE
 from flotod.engine.handlers import DaemonHandler, DynamicHandler, Handler, SpecHandler
 from flotod.errors import SwfError, UnknownResourceError
 from flotod.examples import ACTIVITY_TASK_LIST, DOMAIN
 from flotod.examples.catalog import DECIDERS, HELLO_MODULES, WORKER_MODULES, Example
 from flotod.examples.hello import ACTIVITY_TASK_LIST as HELLO_TASK_LIST
 from flotod.examples.via_daemon import SIGNAL_NAME
-from flotod.services.daemon_requests import CHILD_TYPE, DAEMON_TYPE
 from flotod.services.registration import TypeDef, decider_types, register, worker_types
 from flotod.specs import DeciderSpec
 from flotod.swf import SwfClient

@@ -10,6 +10,7 @@ import re
 import socket
 import struct
 from pathlib import Path
+from typing import Any
 
 import pytest
 import structlog
@@ -266,3 +267,25 @@ def test_python_systemd_gets_ready_key_value_strings(monkeypatch: pytest.MonkeyP
     log.warning("swf.retry", attempt=2)
     assert len(sent) == 1
     assert "swf.retry" in stream.getvalue() and "attempt=2" in stream.getvalue()
+
+
+def test_empty_fields_are_left_out(datagrams: Any) -> None:
+    stream = io.StringIO()
+    configure_logging("info", "json", stream)
+    structlog.contextvars.bind_contextvars(attempt=None, workflow_id="wf-1")
+    structlog.get_logger().info("activity.completed", reason=None, closing_reason=None, n=0)
+    logging.getLogger("lib").warning("plain")
+    [first, second] = json_records(stream)
+    assert first == {
+        "timestamp": first["timestamp"],
+        "level": "info",
+        "event": "activity.completed",
+        "workflow_id": "wf-1",
+        "n": 0,
+    }
+    assert "attempt" not in second
+    configure_logging("info", "journal", io.StringIO(), journal_socket=datagrams.path)
+    structlog.get_logger().info("decider.decided", closing_reason=None)
+    fields = parse_journal(datagrams.recv())
+    assert "CLOSING_REASON" not in fields and "ATTEMPT" not in fields
+    assert fields["MESSAGE"] == b"decider.decided workflow_id=wf-1"

@@ -52,7 +52,12 @@ class TcpProxy:
             except TimeoutError:
                 continue
             except OSError:
-                return
+                # A client that gave up between connect and accept (ECONNABORTED) must not end
+                # the proxy: only close() does.
+                if self._stop.is_set():
+                    return
+                time.sleep(0.05)
+                continue
             with self._lock:
                 up = self._up
             if not up:

@@ -195,3 +195,10 @@ def test_allowlist_never_imports(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_floto_readme_flag_alias() -> None:
     spec = DeciderSpec.from_json('{"domain": "d", "terminate_workflow_after_completion": true}')
     assert spec.terminate_decider_after_completion is True
+
+
+@pytest.mark.parametrize("text", ["[" * 3000, '{"type": "flotod.specs.DeciderSpec", "x": ' * 2000])
+def test_deeply_nested_spec_json_is_a_spec_error(text: str) -> None:
+    """json.loads raised RecursionError here, past every SpecError handler."""
+    with pytest.raises(SpecError, match="nested deeper than"):
+        DeciderSpec.from_json(text)

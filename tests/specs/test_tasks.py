@@ -90,12 +90,12 @@ def test_tasks_are_immutable() -> None:
     [
         (lambda: ActivityTask("", "1"), "name must be a non-empty string"),
         (lambda: ActivityTask("A", "v" * 65), "version is 65 characters, SWF allows 64"),
-        (lambda: ActivityTask("A", "1", input={1, 2}), "input is not JSON-serializable"),
+        (lambda: ActivityTask("A", "1", input={1, 2}), "input is not plain JSON"),
         (lambda: ActivityTask("A", "1", requires="B"), "requires must be a list"),
         (lambda: ActivityTask("A", "1", requires=["B", "B"]), "same task twice"),
         (lambda: ActivityTask("A", "1", requires=[3]), "neither a task nor an id"),  # type: ignore[list-item]
         (lambda: ActivityTask("A", "1", retry_strategy=3), "retry_strategy must be"),  # type: ignore[arg-type]
-        (lambda: Timer("T", -1), "delay_in_seconds must be an integer >= 0"),
+        (lambda: Timer("T", -1), "delay_in_seconds is -1, SWF allows 0 to"),
         (lambda: Timer("", 1), "id_ must be a non-empty string"),
         (lambda: InstantRetry(-1), "retries must be an integer >= 0"),
         (lambda: ExponentialRetry(1, 1, backoff_coefficient=0.5), "backoff_coefficient"),

@@ -98,3 +98,50 @@ def binds(context: Any) -> str:
     structlog.contextvars.bind_contextvars(customer=context["customer"])
     structlog.get_logger("activity").info("activity.note")
     return "ok"
+
+
+# Runs per activity id, for tests that prove a body ran once, or never (thread executor only).
+RUNS: dict[str, int] = {}
+# Activity ids whose body saw cancel_requested before it returned.
+SAW_CANCEL: list[str] = []
+
+
+@activity("counted", "1", registry=REGISTRY)
+def counted(context: Any) -> str:
+    """Counts its runs, then sleeps ``seconds``."""
+    activity_id = current_task().activity_id
+    RUNS[activity_id] = RUNS.get(activity_id, 0) + 1
+    time.sleep(context.get("seconds", 0))
+    return "counted"
+
+
+@activity("until_cancel", "1", registry=REGISTRY)
+def until_cancel(context: Any) -> str:
+    """Heartbeats ``details`` until cancellation is requested, then says it saw it."""
+    task = current_task()
+    deadline = time.monotonic() + context.get("seconds", 60)
+    while time.monotonic() < deadline:
+        task.heartbeat(context["details"])
+        if task.cancel_requested:
+            SAW_CANCEL.append(task.activity_id)
+            return "saw cancel"
+        time.sleep(0.02)
+    return "never cancelled"
+
+
+@activity("chatty", "1", registry=REGISTRY)
+def chatty() -> str:
+    """Logs through stdlib logging, structlog and print, as activity code does."""
+    import logging
+
+    import structlog
+
+    logging.getLogger("tests.chatty").warning("disk %s almost full", "sda")
+    structlog.get_logger("chatty").error("chatty.structlog", size=3)
+    print("printed line")
+    return "ok"
+
+
+@activity("oserror", "1", registry=REGISTRY)
+def oserror() -> None:
+    raise OSError(28, "No space left on device")

@@ -19,3 +19,7 @@ def swf(swf_client: Any) -> SwfClient:
 @pytest.fixture
 def scheduler(swf: SwfClient, unique_domain: str) -> Scheduler:
     return Scheduler(swf, unique_domain)
+
+
+# The runtime tests' journal stand-in and logging reset, for the worker's log tests.
+from tests.runtime.conftest import datagrams, reset_logging, short_dir  # noqa: E402, F401

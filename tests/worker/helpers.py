@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flotod.errors import TransientSwfError
+from flotod.errors import SwfError, TransientSwfError
 from flotod.swf import RetryPolicy, SwfClient
 from flotod.worker import ActivityWorker
 
@@ -132,9 +132,12 @@ class FaultyClient(SwfClient):
     def __init__(self, inner: SwfClient) -> None:
         super().__init__(boto_client=inner.boto_client, retry=inner.retry, identity="faulty")
         self.faults: dict[str, int] = {}
+        self.errors: dict[str, list[SwfError]] = {}  # raised first, in order
         self.beats: list[str | None] = []
 
     def _maybe_fail(self, name: str) -> None:
+        if self.errors.get(name):
+            raise self.errors[name].pop(0)
         if self.faults.get(name, 0) > 0:
             self.faults[name] -= 1
             raise TransientSwfError(f"{name}: Rate exceeded", code="ThrottlingException")
@@ -146,9 +149,11 @@ class FaultyClient(SwfClient):
         self.beats.append(details)
         return super().record_activity_task_heartbeat(token, details, retry=retry)
 
-    def respond_activity_task_completed(self, token: str, result: str | None) -> None:
+    def respond_activity_task_completed(
+        self, token: str, result: str | None, *, retry: RetryPolicy | None = None
+    ) -> None:
         self._maybe_fail("respond_activity_task_completed")
-        super().respond_activity_task_completed(token, result)
+        super().respond_activity_task_completed(token, result, retry=retry)
 
 
 def started_but_open(scheduler: Scheduler) -> list[int]:
@@ -171,3 +176,69 @@ def wait_started(scheduler: Scheduler, count: int = 1) -> None:
     wait_for(
         lambda: sum(e["eventType"] == "ActivityTaskStarted" for e in scheduler.events()) >= count
     )
+
+
+class BlackHole:
+    """An HTTP proxy to an embedded SWF that never answers chosen requests.
+
+    A request whose body contains one of ``holes`` is held without a reply until the proxy
+    closes, as a black-holed network would; ``seen`` counts forwarded heartbeats per marker in
+    ``watch``. Each client connection has a thread of its own, so held requests block no others.
+    """
+
+    def __init__(self, upstream: str, holes: tuple[str, ...], watch: tuple[str, ...] = ()) -> None:
+        import http.client
+        import http.server
+        import urllib.parse
+
+        self.holes = holes
+        self.held = 0
+        self.seen = dict.fromkeys(watch, 0)
+        self._closing = threading.Event()
+        target = urllib.parse.urlsplit(upstream)
+        host = target.hostname or "127.0.0.1"
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                text = body.decode("utf-8", "replace")
+                beat = "RecordActivityTaskHeartbeat" in self.headers.get("X-Amz-Target", "")
+                if beat and any(hole in text for hole in proxy.holes):
+                    proxy.held += 1
+                    proxy._closing.wait()
+                    self.close_connection = True
+                    return
+                if beat:
+                    for marker in proxy.seen:
+                        if marker in text:
+                            proxy.seen[marker] += 1
+                conn = http.client.HTTPConnection(host, target.port, timeout=70)
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                conn.request("POST", self.path, body=body, headers=headers)
+                answer = conn.getresponse()
+                data = answer.read()
+                self.send_response(answer.status)
+                for key, value in answer.getheaders():
+                    if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                conn.close()
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._closing.set()
+        self.server.shutdown()
+        self.server.server_close()

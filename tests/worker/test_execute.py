@@ -21,6 +21,12 @@ def test_decode_input_strips_the_reserved_key() -> None:
     assert decode_input("") == (None, None)
 
 
+def test_deeply_nested_input_reaches_the_activity_as_text() -> None:
+    """json.loads raised RecursionError, outside decode_input's ValueError handler."""
+    text = "[" * 3000
+    assert decode_input(text) == (text, None)
+
+
 def test_results_are_always_json() -> None:
     reg = Registry()
     definition = reg.register("a", "1", lambda: None)

@@ -8,11 +8,20 @@ import time
 
 import pytest
 
+from flotod.protocol import HANDED_BACK_REASON, STARTED_DETAILS
 from flotod.swf import RetryPolicy, SwfClient
 from flotod.worker import SHUTDOWN_REASON, ActivityWorker
 
 from .activities import REGISTRY
-from .helpers import WORK, FaultyClient, Scheduler, running, started_but_open, wait_started
+from .helpers import (
+    WORK,
+    FaultyClient,
+    Scheduler,
+    running,
+    started_but_open,
+    wait_for,
+    wait_started,
+)
 
 
 def _worker(swf: SwfClient, scheduler: Scheduler, **kwargs: object) -> ActivityWorker:
@@ -62,11 +71,12 @@ def test_heartbeats_carry_latest_details_and_survive_throttling(
 
 
 def test_no_heartbeats_when_disabled(swf: SwfClient, scheduler: Scheduler) -> None:
+    """Only the started marker, which proves to the decider that the task ran."""
     client = FaultyClient(swf)
     scheduler.schedule(("p", "progress", "1", {"steps": 10, "pause": 0.05}))
     with running(_worker(client, scheduler, heartbeat_in_seconds=0)):
         assert scheduler.wait_closed(1)["p"]["type"] == "ActivityTaskCompleted"
-    assert client.beats == []
+    assert client.beats == [STARTED_DETAILS]
 
 
 @pytest.mark.parametrize("executor", ["thread", "process"])
@@ -75,7 +85,10 @@ def test_cancellation_mid_activity(swf: SwfClient, scheduler: Scheduler, executo
     worker = _worker(swf, scheduler, heartbeat_in_seconds=0.2, executor=executor)
     with running(worker):
         wait_started(scheduler)
-        time.sleep(0.3)
+        # Mid-activity: once it reported progress (an activity process may take a while to start).
+        wait_for(lambda: any(json.loads(t.details or "{}").get("step", 0) > 0
+                             for t in worker.running_tasks()))  # fmt: skip
+        time.sleep(0.1)
         _request_cancel(scheduler, "p")
         closed = scheduler.wait_closed(1, timeout=15)
     assert closed["p"]["type"] == "ActivityTaskCanceled"
@@ -120,6 +133,9 @@ def test_graceful_stop_finishes_running_tasks(swf: SwfClient, scheduler: Schedul
     worker = _worker(swf, scheduler, concurrency=2)
     with running(worker) as thread:
         wait_started(scheduler, 2)
+        # Both taken by the worker, not just started in SWF: one still on its way back from
+        # the poll when stop() comes would rightly be handed back.
+        wait_for(lambda: worker.stats.running == 2)
         worker.stop()
         thread.join(15)
         assert not thread.is_alive()
@@ -137,11 +153,14 @@ def test_graceful_stop_during_poll_loses_nothing(swf: SwfClient, scheduler: Sche
         time.sleep(0.3)  # the worker is now inside a long poll
         worker.stop()
         scheduler.schedule(("late", "echo", "1", {"x": 1}))
-    time.sleep(0.2)
-    assert started_but_open(scheduler) == []
+    # Either the abandoned poll took the task and handed it back unrun, or it is still scheduled.
+    wait_for(lambda: started_but_open(scheduler) == [], timeout=5)
     closed = scheduler.closed()
-    # Either the in-flight poll took the task and it was run, or it is still scheduled.
-    assert closed.get("late", {"type": "ActivityTaskCompleted"})["type"] == "ActivityTaskCompleted"
+    if "late" in closed:
+        assert (closed["late"]["type"], closed["late"]["reason"]) == (
+            "ActivityTaskFailed",
+            HANDED_BACK_REASON,
+        )
 
 
 @pytest.mark.parametrize("executor", ["thread", "process"])
@@ -154,6 +173,7 @@ def test_forced_stop_fails_running_tasks_for_retry(
     worker = _worker(swf, scheduler, concurrency=2, executor=executor)
     with running(worker, now=True) as thread:
         wait_started(scheduler, 2)
+        wait_for(lambda: worker.stats.running == 2)  # taken, not only started in SWF
         begun = time.monotonic()
         worker.stop(now=True)
         thread.join(15)

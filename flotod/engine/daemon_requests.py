@@ -8,17 +8,27 @@ in its own input (:func:`child_input`), so any daemon process can decide for it 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from flotod.engine.decisions import MAX_DECISIONS, MAX_ID, MAX_PAYLOAD, to_json
+from flotod.engine.attributes import attributes_key, event_attributes
+from flotod.engine.decide import decide, workflow_input
+from flotod.engine.decisions import (
+    MAX_DECISIONS,
+    MAX_ID,
+    MAX_PAYLOAD,
+    fail_workflow,
+    signal_external,
+    to_json,
+)
 from flotod.errors import SpecError
+from flotod.safe_json import loads
 from flotod.specs import DeciderSpec, decider_spec_from_dict, to_jsonable
 
 START_SIGNAL = "startChildWorkflowExecution"
 CLOSED_SIGNAL = "flotod.childClosed"
-REJECTED_MARKER = "flotod.rejectedSignal"
+REJECTED_MARKER = "flotod.rejectedSignal"  # details: {"key", "reason", "workflow_id"?}
+REJECTED_BATCH_MARKER = "flotod.rejectedSignals"  # details: {"rejected": [those, ...]}
 DAEMON_TYPE = ("flotod_daemon", "v1")
 CHILD_TYPE = ("flotod_daemon_child", "v1")
 _CHILD_KEY = "flotod_daemon_child"
@@ -50,17 +60,20 @@ class ChildRequest:
 def _spec_value(raw: Any) -> Any:
     if isinstance(raw, str):
         try:
-            return json.loads(raw)
+            return loads(raw)
         except ValueError as exc:
             raise Rejected(f"decider_spec is a string but not JSON: {exc}") from None
     return raw
 
 
-def parse_request(payload: Any, domain: str) -> ChildRequest:
-    """Validate a signal's decoded input (a dict, or JSON text of one); raise Rejected."""
+def parse_request(payload: Any, domain: str, daemon_workflow_id: str) -> ChildRequest:
+    """Validate a signal's decoded input (a dict, or JSON text of one); raise Rejected.
+
+    ``daemon_workflow_id`` goes into the child's input, so it counts towards SWF's limit.
+    """
     if isinstance(payload, str):
         try:
-            payload = json.loads(payload)
+            payload = loads(payload)
         except ValueError as exc:
             raise Rejected(f"signal input is not JSON: {exc}") from None
     if not isinstance(payload, dict):
@@ -87,7 +100,7 @@ def parse_request(payload: Any, domain: str) -> ChildRequest:
         has_input="input" in payload,
         workflow_id=workflow_id,
     )
-    size = len(child_input(request, "x" * 64))
+    size = len(child_input(request, daemon_workflow_id))
     if size > MAX_PAYLOAD:
         raise Rejected(f"the child's input would be {size} characters; SWF allows {MAX_PAYLOAD}")
     return request
@@ -111,9 +124,9 @@ class ChildInput:
 def read_child_input(raw: str | None) -> ChildInput:
     """Parse a child's input; raise SpecError naming what is wrong."""
     try:
-        value = json.loads(raw or "")
-    except ValueError:
-        raise SpecError("child workflow input is not JSON") from None
+        value = loads(raw or "")
+    except ValueError as exc:
+        raise SpecError(f"child workflow input is not JSON: {exc}") from None
     body = value.get(_CHILD_KEY) if isinstance(value, dict) else None
     if not isinstance(body, dict):
         raise SpecError(f"child workflow input has no {_CHILD_KEY!r} object")
@@ -131,11 +144,11 @@ def with_input(events: list[dict[str, Any]], input_text: str | None) -> list[dic
     out = []
     for event in events:
         if event.get("eventType") == "WorkflowExecutionStarted":
-            attrs = dict(event.get("workflowExecutionStartedEventAttributes") or {})
+            attrs = dict(event_attributes(event))
             attrs.pop("input", None)
             if input_text is not None:
                 attrs["input"] = input_text
-            out.append({**event, "workflowExecutionStartedEventAttributes": attrs})
+            out.append({**event, attributes_key("WorkflowExecutionStarted"): attrs})
         else:
             out.append(event)
     return out
@@ -152,38 +165,31 @@ def decide_child(
     so a continued daemon run frees its slot. A close SWF refused is retried without a second
     signal: the first was initiated all the same.
     """
-    from flotod.engine import decide, workflow_input
-    from flotod.engine.decisions import fail_workflow
-
     try:
         parsed = read_child_input(workflow_input(events))
-    except SpecError as exc:
+    except Exception as exc:  # SpecError, or a bug: either way this child cannot run
         if any(e.get("eventType") in _CLOSED for e in events):
             return [], str(exc)
         return [fail_workflow("invalid_child_input", {"error": str(exc)})], str(exc)
     decisions = decide(with_input(events, parsed.input_text), parsed.spec, workflow_id)
     closing = any(x.get("decisionType") in _REPORTED_CLOSES for x in decisions)
     if closing and parsed.daemon_workflow_id and not _signalled(events):
-        signal = {
-            "decisionType": "SignalExternalWorkflowExecution",
-            "signalExternalWorkflowExecutionDecisionAttributes": {
-                "workflowId": parsed.daemon_workflow_id,
-                "signalName": CLOSED_SIGNAL,
-                "input": to_json({"workflow_id": workflow_id, "run_id": run_id}),
-            },
-        }
+        signal = signal_external(
+            parsed.daemon_workflow_id,
+            CLOSED_SIGNAL,
+            to_json({"workflow_id": workflow_id, "run_id": run_id}),
+        )
         # A response full to the decision cap sends the signal alone and closes next time.
         decisions = [signal, *decisions] if len(decisions) < MAX_DECISIONS else [signal]
     return decisions, None
 
 
 def _signalled(events: list[dict[str, Any]]) -> bool:
-    for event in events:
-        if event.get("eventType") == "SignalExternalWorkflowExecutionInitiated":
-            attrs = event.get("signalExternalWorkflowExecutionInitiatedEventAttributes") or {}
-            if attrs.get("signalName") == CLOSED_SIGNAL:
-                return True
-    return False
+    return any(
+        event.get("eventType") == "SignalExternalWorkflowExecutionInitiated"
+        and event_attributes(event).get("signalName") == CLOSED_SIGNAL
+        for event in events
+    )
 
 
 _CLOSED = frozenset(
