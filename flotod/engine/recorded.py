@@ -27,8 +27,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flotod.engine.history import attributes_key
-from flotod.errors import EX_DATAERR, FlotodError
+from flotod.engine.attributes import event_attributes
+from flotod.engine.completeness import check_complete
+from flotod.errors import EX_DATAERR, FlotodError, IncompleteHistoryError
 
 
 class HistoryError(FlotodError, ValueError):
@@ -225,11 +226,6 @@ def _get(attrs: Mapping[str, Any], path: Sequence[str]) -> Any:
     return normal(value)
 
 
-def _attrs(event: Mapping[str, Any]) -> Mapping[str, Any]:
-    attrs = event.get(attributes_key(event["eventType"]))
-    return attrs if isinstance(attrs, Mapping) else {}
-
-
 def check_events(events: object) -> list[Mapping[str, Any]]:
     """The events, when they form a history that can be replayed; HistoryError otherwise."""
     if not isinstance(events, list | tuple):
@@ -258,6 +254,10 @@ def check_events(events: object) -> list[Mapping[str, Any]]:
             f"the history starts with event {first['eventId']} ({first['eventType']}), not "
             "WorkflowExecutionStarted: it is not a run's whole history"
         )
+    try:
+        check_complete(events)  # the deciders' own rule: 1, 2, 3 ... with no gap
+    except IncompleteHistoryError as exc:
+        raise HistoryError(f"{exc}: it is not a run's whole history") from None
     return events
 
 
@@ -276,7 +276,7 @@ def recorded_tasks(events: Sequence[Mapping[str, Any]]) -> list[RecordedTask]:
     for event in events:
         event_type = event["eventType"]
         outcome = OUTCOMES.get(event_type)
-        attrs = _attrs(event)
+        attrs = event_attributes(event)
         completed = attrs.get("decisionTaskCompletedEventId")
         if outcome is None:
             if completed is not None and event_type != "DecisionTaskCompleted":
@@ -308,7 +308,7 @@ def recorded_tasks(events: Sequence[Mapping[str, Any]]) -> list[RecordedTask]:
     for event in events:
         if event["eventType"] != "DecisionTaskCompleted":
             continue
-        attrs = _attrs(event)
+        attrs = event_attributes(event)
         started = attrs.get("startedEventId")
         if not _is(by_id, started, "DecisionTaskStarted"):
             raise HistoryError(
