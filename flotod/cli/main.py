@@ -17,6 +17,7 @@ from types import FrameType
 
 from flotod import __version__
 from flotod.cli import completion, configcheck, register, replay, workflow
+from flotod.cli.output import printable
 from flotod.errors import EX_OK, EX_UNAVAILABLE, EX_USAGE, FlotodError
 
 AddArguments = Callable[[argparse.ArgumentParser], None]
@@ -83,8 +84,28 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _missing_local_extra() -> str | None:
+    """Why the embedded SWF cannot load, as one line, or None when it can.
+
+    moto is an optional dependency (the ``[local]`` extra), absent from a server install; a
+    missing module is the operator's to install, not a bug to show as a traceback.
+    """
+    from flotod.localswf import install
+
+    try:
+        install()
+    except ModuleNotFoundError as exc:
+        return f"the embedded SWF needs the [local] extra ({exc}): pip install 'flotod[local]'"
+    return None
+
+
 def _run_local_swf(args: argparse.Namespace) -> int:
     from flotod.localswf import make_backend, make_server
+
+    missing = _missing_local_extra()
+    if missing is not None:
+        print(f"flotod local-swf: {missing}", file=sys.stderr)
+        return EX_UNAVAILABLE
 
     logging.basicConfig(
         level=args.log_level.upper(),
@@ -182,7 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(args)
     except FlotodError as exc:
-        print(f"flotod {args.command}: {exc}", file=sys.stderr)
+        # SWF's messages can quote what a workflow sent: no terminal control gets through.
+        print(f"flotod {args.command}: {printable(str(exc), keep_lines=True)}", file=sys.stderr)
         return exc.exit_code
 
 

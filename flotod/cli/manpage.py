@@ -41,6 +41,16 @@ _SWF_DOWN = (
 )
 _BAD_CONFIG = ("78", "The configuration is invalid (EX_CONFIG); nothing was sent to SWF.")
 
+_CREDENTIALS = (
+    "Credentials are the ones the services use, found the same way: static keys in [swf]; "
+    "else what the environment names (AWS_ACCESS_KEY_ID, AWS_SHARED_CREDENTIALS_FILE, "
+    "AWS_PROFILE); else the aws-credentials file next to the configuration "
+    "(/etc/flotod/aws-credentials, which the units receive with LoadCredential=), with [swf] "
+    "profile or default; else, against an embedded endpoint on a loopback address, fixed "
+    "local credentials (it checks none); else boto3's default chain (~/.aws, the instance "
+    "profile). --verbose says which source was used."
+)
+
 NOTES: dict[str, Notes] = {
     "register": Notes(
         description=(
@@ -50,6 +60,7 @@ NOTES: dict[str, Notes] = {
             "Every table is validated first, so a bad one stops the command before SWF is "
             "touched. Registering is idempotent: what exists is reported as already "
             "registered and left as it is.",
+            _CREDENTIALS,
         ),
         examples=(
             ("Register everything the host's configuration names:", "flotod register"),
@@ -67,6 +78,12 @@ NOTES: dict[str, Notes] = {
             "the newest run with that id, so nobody has to copy run ids around. With --json "
             "an action prints one JSON document for scripts. The endpoint and domain come "
             "from the services' configuration unless overridden.",
+            "Results, failure details and history come from whoever started, signalled or "
+            "failed a workflow: printed for a terminal, their control characters are shown "
+            "as escapes (\\x1b, \\u202e), never sent to the terminal raw; --json prints them "
+            "exactly, as valid JSON. show prints a result or failure details on one line, cut "
+            "with a marker that says how much is missing; --full prints them whole.",
+            _CREDENTIALS,
         ),
         examples=(
             (
@@ -84,6 +101,10 @@ NOTES: dict[str, Notes] = {
             (
                 "Where an execution stands, then its events with decision tasks:",
                 "flotod workflow show order-42\nflotod workflow history order-42 --all",
+            ),
+            (
+                "A failure's whole details (a traceback, a child's failure):",
+                "flotod workflow show order-42 --full",
             ),
             (
                 "Ask the daemon for a child workflow (the spec is in the file):",
@@ -195,7 +216,11 @@ NOTES: dict[str, Notes] = {
             ("0", "Stopped on SIGTERM or SIGINT."),
             _PARSE_ERROR,
             ("64", "An option is out of range."),
-            ("69", "The address cannot be listened on."),
+            (
+                "69",
+                "The address cannot be listened on, or moto is not installed (the line says "
+                "what to install: pip install 'flotod[local]').",
+            ),
         ),
         see_also=("flotod-register(1)", "flotod.toml(5)"),
     ),

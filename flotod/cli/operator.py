@@ -22,6 +22,7 @@ from flotod.config.files import read_config
 from flotod.config.loader import convert_table
 from flotod.errors import ConfigError
 from flotod.swf import RetryPolicy, SwfClient
+from flotod.swf.credentials import resolve_credentials
 
 # An operator waits for an answer: retry briefly, then say what is wrong.
 OPERATOR_RETRY = RetryPolicy(max_attempts=3, base_seconds=0.2, cap_seconds=1.0)
@@ -39,6 +40,12 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--endpoint-url", metavar="URL", help="override [swf].endpoint_url")
     group.add_argument("--domain", help="override [swf].domain")
     group.add_argument("--region", help="override [swf].region")
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="say on stderr which endpoint, domain and credentials (by source) are used",
+    )
 
 
 @dataclass(frozen=True)
@@ -86,14 +93,28 @@ def resolve_target(args: argparse.Namespace) -> Target:
         "region": args.region,
     }
     settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+    config_path = Path(args.config) if args.config is not None else DEFAULT_CONFIG_PATH
+    credentials = resolve_credentials(
+        endpoint_url=settings.endpoint_url,
+        profile=settings.profile,
+        access_key_id=settings.access_key_id,
+        secret_access_key=settings.secret_access_key,
+        config_path=config_path,
+    )
+    if getattr(args, "verbose", False):
+        say = "flotod:"
+        endpoint = settings.endpoint_url or f"AWS's SWF endpoint in {settings.region}"
+        print(f"{say} config: {config_path}", file=sys.stderr)
+        print(f"{say} endpoint: {endpoint}, domain {settings.domain}", file=sys.stderr)
+        for note in credentials.notes:
+            print(f"{say} {note}", file=sys.stderr)
+        print(f"{say} credentials: {credentials.source}", file=sys.stderr)
     swf = SwfClient(
         endpoint_url=settings.endpoint_url or None,
         region=settings.region or None,
-        profile=settings.profile or None,
-        access_key_id=settings.access_key_id or None,
-        secret_access_key=settings.secret_access_key or None,
         identity=settings.resolved_identity(),
         retry=OPERATOR_RETRY,
         connect_timeout=CONNECT_TIMEOUT,
+        **credentials.client_arguments(),
     )
     return Target(settings, swf)

@@ -8,18 +8,56 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
+# What a terminal acts on instead of showing: C0 and C1 controls, DEL, and the Unicode marks
+# that reorder or break lines (bidi overrides and isolates, line and paragraph separators).
+# Workflow data comes from whoever can start, signal or fail a workflow; printed raw, it can
+# clear the screen, retitle the window or make one value look like another.
+_MARKS = "\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_UNSAFE_RE = re.compile(f"[\x00-\x1f\x7f-\x9f{_MARKS}]")
+_UNSAFE_KEEP_LINES_RE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_MARKS}]")  # not \t \n
+# JSON escapes C0 controls itself; with ensure_ascii=False the rest would pass raw.
+_UNSAFE_IN_JSON_RE = re.compile(f"[\x7f-\x9f{_MARKS}]")
+_SPACES_RE = re.compile("[ \t\r\n]+")
 
-def shorten(value: Any, width: int = 60) -> str:
-    """One line of at most ``width`` characters: strings as they are, the rest as JSON."""
-    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: max(width - 3, 1)] + "..."
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str, keep_lines: bool = False) -> str:
+    """``text`` with every terminal control written as a visible escape (``\\x1b``,
+    ``\\u202e``); ``keep_lines`` leaves newlines and tabs for multi-line output."""
+    pattern = _UNSAFE_KEEP_LINES_RE if keep_lines else _UNSAFE_RE
+    return pattern.sub(_escape, text)
+
+
+def json_text(value: Any, indent: int | None = None) -> str:
+    """JSON that stays valid and equal to ``value`` but shows no terminal control raw."""
+    text = json.dumps(
+        value, indent=indent, sort_keys=True, default=json_default, ensure_ascii=False
+    )
+    return _UNSAFE_IN_JSON_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def shorten(value: Any, width: int = 60, hint: str | None = None) -> str:
+    """One escaped line of at most ``width`` characters (plus the marker): strings as they
+    are, the rest as JSON. A cut ends in "..."; with ``hint`` the marker also says how much is
+    missing and how to see it."""
+    text = value if isinstance(value, str) else json_text(value)
+    text = printable(_SPACES_RE.sub(" ", text).strip())
+    if len(text) <= width:
+        return text
+    if hint is None:
+        return text[: max(width - 3, 1)] + "..."
+    return f"{text[:width]}... [{len(text) - width} more characters; {hint}]"
 
 
 def clock(value: datetime | None) -> str:
@@ -60,6 +98,7 @@ def emit(text: str, out: TextIO | None = None) -> None:
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], out: TextIO | None = None) -> None:
     """Left-aligned columns; the last column takes what is left of the terminal's width."""
     stream = out or sys.stdout
+    rows = [[printable(cell) for cell in row[:-1]] + list(row[-1:]) for row in rows]
     widths = [len(h) for h in headers]
     for row in rows:
         for i, cell in enumerate(row):
@@ -80,7 +119,7 @@ def json_default(value: Any) -> Any:
 
 
 def print_json(value: Any, out: TextIO | None = None) -> None:
-    emit(json.dumps(value, indent=2, sort_keys=True, default=json_default, ensure_ascii=False), out)
+    emit(json_text(value, indent=2), out)
 
 
 class Progress:

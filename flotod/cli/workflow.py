@@ -111,10 +111,10 @@ def _start(args: argparse.Namespace, target: Target) -> int:
         )
     elif outcome.status == "COMPLETED":
         text = outcome.result if isinstance(outcome.result, str) else json.dumps(outcome.result)
-        print(text)
+        print(output.printable(text, keep_lines=True))
     else:
         print(
-            f"{workflow_id}: {outcome.status}: {outcome.reason or ''} "
+            f"{workflow_id}: {outcome.status}: {output.printable(outcome.reason or '')} "
             f"{output.shorten(outcome.details, 200) if outcome.details else ''}".rstrip(),
             file=sys.stderr,
         )
@@ -233,15 +233,31 @@ def _show(args: argparse.Namespace, target: Target) -> int:
         state = "running" if item["started"] else "waiting for a worker"
         lines.append(("pending", f"{item['activity_id']} ({item['type']}) {state}"))
     if outcome is not None and outcome.status == "COMPLETED":
-        lines.append(("result", output.shorten(outcome.result, 200)))
+        lines.append(("result", _value(outcome.result, 200, args.full)))
     elif outcome is not None:
-        lines.append(("reason", outcome.reason or "-"))
+        lines.append(("reason", output.printable(outcome.reason or "-")))
         if outcome.details is not None:
-            lines.append(("details", output.shorten(outcome.details, 400)))
+            lines.append(("details", _value(outcome.details, 400, args.full)))
     width = max(len(k) for k, _ in lines)
     for key, value in lines:
-        print(f"{key.ljust(width)}  {value}")
+        if value.startswith("\n"):  # a multi-line value: the key alone, the value below it
+            print(key + value)
+        else:
+            print(f"{key.ljust(width)}  {value}")
     return EX_OK
+
+
+def _value(value: Any, width: int, full: bool) -> str:
+    """A result or failure details for ``show``: one line cut with a marker, or with
+    ``full`` every line of it (JSON pretty-printed) on lines of its own, indented, so no line
+    of the data can pass for one of show's fields. Both escaped for the terminal."""
+    if not full:
+        return output.shorten(value, width, hint="--full shows all")
+    text = value if isinstance(value, str) else output.json_text(value, indent=2)
+    if "\n" not in text and len(text) <= width:
+        return output.printable(text)
+    body = output.printable(text, keep_lines=True).expandtabs(8)
+    return "".join(f"\n  {line}" for line in body.splitlines())
 
 
 # -- history ----------------------------------------------------------------------------------
@@ -339,6 +355,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     p = sub.add_parser("show", help="status, pending tasks, result or failure")
     _execution(p)
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="print the result or failure details whole (default: one line, cut with a marker)",
+    )
     _common(p)
     p.set_defaults(action=_show)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from flotod.config.loader import DEFAULT_CONFIG_PATH, load_config
@@ -57,10 +58,13 @@ def resolve_config(
     """The config to run with, or the exit code when the process should stop here.
 
     Problems go to stderr one per line and give EX_CONFIG (78), so systemd's
-    ``RestartPreventExitStatus=78`` stops a restart loop on a bad config.
+    ``RestartPreventExitStatus=78`` stops a restart loop on a bad config. ``args.config`` is
+    made absolute first (the config keeps that path for reloads).
     """
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
+    # Absolute now: a reload re-reads this path, and --daemonize changes the directory to /.
+    args.config = str(Path(args.config).absolute())
     try:
         config = load_config(args.config, kind, args.instance)
     except ConfigError as exc:

@@ -8,10 +8,10 @@ FailWorkflowExecution with a short reason, so a workflow never hangs on a broken
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from flotod import safe_json
 from flotod.engine import decisions as d
 from flotod.engine.attributes import event_attributes
 from flotod.engine.completeness import check_complete
@@ -126,7 +126,7 @@ def _parse_input(raw: str | None) -> Any:
     if raw is None:
         return None
     try:
-        return json.loads(raw)
+        return safe_json.loads(raw)
     except ValueError as exc:
         raise _Fail(
             "invalid_workflow_input",

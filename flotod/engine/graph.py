@@ -8,10 +8,10 @@ costs time linear in its length.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from flotod import safe_json
 from flotod.errors import SpecError
 from flotod.specs import ActivityTask, ChildWorkflow, Generator, Task, Timer
 from flotod.specs.codec import tasks_from_list
@@ -94,7 +94,7 @@ def parse_result(raw: str | None) -> Any:
     if raw is None:
         return None
     try:
-        return json.loads(raw)
+        return safe_json.loads(raw)
     except ValueError:
         return raw
 
@@ -166,7 +166,7 @@ class TaskGraph:
 
     def _expand(self, gen: Node) -> None:
         try:
-            value = json.loads(gen.result) if gen.result is not None else None
+            value = safe_json.loads(gen.result) if gen.result is not None else None
         except ValueError:
             raise GeneratorOutputError(gen.id, "result is not JSON") from None
         try:

@@ -11,8 +11,10 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from flotod import safe_json
 from flotod.engine import refusals
 from flotod.engine.attributes import attributes_key
+from flotod.engine.details import decode_details
 from flotod.engine.graph import CHILD, TIMER, GeneratorOutputError, TaskGraph
 from flotod.engine.handback import MAX_FREE_RUNS, never_ran
 
@@ -422,7 +424,7 @@ class Replay:
             reason = self._event_type.removeprefix("ChildWorkflowExecution").lower()
             if "timeoutType" in attrs:
                 reason += ": " + str(attrs["timeoutType"])
-        self._failure(child.task_id, reason, attrs.get("details"))
+        self._failure(child.task_id, reason, decode_details(attrs.get("details")))
 
     def _child_cancel_requested(self, attrs: Mapping[str, Any], event_id: int) -> None:
         # Also for RequestCancelExternalWorkflowExecutionFailed: the child is unknown or closed.
@@ -448,7 +450,7 @@ def _control(text: Any) -> dict[str, Any] | None:
     if not isinstance(text, str):
         return None
     try:
-        value = json.loads(text)
+        value = safe_json.loads(text)
     except ValueError:
         return None
     return value if isinstance(value, dict) and "flotod" in value else None

@@ -19,20 +19,31 @@ from flotod.errors import ConfigError, FlotodError, SwfError, TransientSwfError
 from flotod.runtime import Lifecycle, Notifier, Progress, Watchdog, configure_logging
 from flotod.services.backoff import Backoff
 from flotod.swf import RetryPolicy, SwfClient
+from flotod.swf.credentials import resolve_credentials
 
 
 def make_client(config: ServiceConfig) -> SwfClient:
-    """The SWF client a service uses: few retries inside a call, the loop backs off itself."""
+    """The SWF client a service uses: few retries inside a call, the loop backs off itself.
+
+    Credentials are found by the same rule as the ``flotod`` command's
+    (:func:`flotod.swf.credentials.resolve_credentials`), so a config that works for one
+    works for the other; against a loopback endpoint none are needed.
+    """
     swf = config.swf
+    credentials = resolve_credentials(
+        endpoint_url=swf.endpoint_url,
+        profile=swf.profile,
+        access_key_id=swf.access_key_id,
+        secret_access_key=swf.secret_access_key,
+        config_path=config.path,
+    )
     return SwfClient(
         endpoint_url=swf.endpoint_url or None,
         region=swf.region,
-        profile=swf.profile or None,
-        access_key_id=swf.access_key_id or None,
-        secret_access_key=swf.secret_access_key or None,
         identity=swf.resolved_identity(),
         retry=RetryPolicy(max_attempts=3, base_seconds=0.2, cap_seconds=2.0),
         max_pool_connections=pool_size(config),
+        **credentials.client_arguments(),
     )
 
 

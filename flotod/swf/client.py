@@ -119,7 +119,8 @@ class SwfClient(SwfApi):
     """A thread-safe SWF client with flotod's retries, pagination and errors.
 
     Build it from an endpoint (the embedded SWF is just another ``endpoint_url``), region and
-    profile, or wrap an existing boto3 client with :meth:`from_boto` (tests, stubbing).
+    credentials (see :func:`flotod.swf.credentials.resolve_credentials` for which), or wrap an
+    existing boto3 client with :meth:`from_boto` (tests, stubbing).
     """
 
     def __init__(
@@ -132,6 +133,7 @@ class SwfClient(SwfApi):
         identity: str | None = None,
         access_key_id: str | None = None,
         secret_access_key: str | None = None,
+        credentials_file: str | None = None,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         read_timeout: float = DEFAULT_READ_TIMEOUT,
         max_pool_connections: int = 20,
@@ -156,6 +158,8 @@ class SwfClient(SwfApi):
                 )
             )
             core = botocore.session.get_session()
+            if credentials_file:  # what AWS_SHARED_CREDENTIALS_FILE says, without the variable
+                core.set_config_variable("credentials_file", credentials_file)
             if FAST_REPLIES:  # histories decoded without botocore's per-field walk
                 core.register_component("response_parser_factory", SwfReplyParserFactory())
             try:

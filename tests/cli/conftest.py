@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import structlog
 
 from flotod.cli.main import main
 from flotod.examples import hello
@@ -57,6 +58,15 @@ def write_site(directory: Path, endpoint: str, domain: str) -> Path:
         "[daemon.main]\n"
     )
     return directory
+
+
+@pytest.fixture(autouse=True)
+def restore_structlog() -> Iterator[None]:
+    """The commands quiet structlog for the whole process (right for a CLI); keep that from
+    leaking into later tests that capture the client's warnings."""
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
 
 
 @pytest.fixture

@@ -135,6 +135,13 @@ def test_invalid_workflow_input_fails() -> None:
     assert attrs(decisions[0])["reason"] == "invalid_workflow_input"
 
 
+def test_input_nested_past_the_recursion_limit_is_invalid_input_not_a_crash() -> None:
+    sim = SwfSim(input="[" * 3000)
+    decisions = decide(sim.decision_task(), make_spec(ActivityTask("a", "1")))
+    assert kinds(decisions) == ["FailWorkflowExecution"]
+    assert attrs(decisions[0])["reason"] == "invalid_workflow_input"
+
+
 def test_bad_generator_output_fails_naming_the_generator() -> None:
     gen = Generator("g", "1", activity_id="G")
     other = ActivityTask("o", "1", activity_id="O")

@@ -14,12 +14,16 @@ MakeSite = Callable[..., FaultSite]
 
 @pytest.fixture
 def make_site(tmp_path: Path) -> Iterator[MakeSite]:
-    """``make_site(throttling=0.2)``: a fresh endpoint process and a site (domain) on it."""
+    """``make_site(throttling=0.2, decision_failures=0.3)``: a fresh endpoint process and a
+    site (domain) on it."""
     endpoints: list[LocalSwf] = []
     sites: list[FaultSite] = []
 
-    def make(throttling: float = 0.0, poll_timeout: float = 1.0) -> FaultSite:
-        endpoint = LocalSwf(tmp_path / f"local-swf-{len(endpoints)}.log", poll_timeout, throttling)
+    def make(
+        throttling: float = 0.0, poll_timeout: float = 1.0, decision_failures: float = 0.0
+    ) -> FaultSite:
+        log = tmp_path / f"local-swf-{len(endpoints)}.log"
+        endpoint = LocalSwf(log, poll_timeout, throttling, decision_failures)
         endpoints.append(endpoint)
         site = FaultSite(endpoint, tmp_path)
         sites.append(site)

@@ -44,9 +44,16 @@ CLOSED = frozenset(
 class LocalSwf:
     """``flotod local-swf`` as its own process, as an operator would run it; killed at close."""
 
-    def __init__(self, log: Path, poll_timeout: float = 1.0, throttling: float = 0.0) -> None:
+    def __init__(
+        self,
+        log: Path,
+        poll_timeout: float = 1.0,
+        throttling: float = 0.0,
+        decision_failures: float = 0.0,
+    ) -> None:
         argv = [sys.executable, "-m", "flotod.cli.main", "local-swf", "--port", "0"]
         argv += ["--poll-timeout", str(poll_timeout), "--inject-throttling", str(throttling)]
+        argv += ["--inject-decision-failures", str(decision_failures)]
         self.log_path = log
         self._log = log.open("w")
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self._log, text=True)

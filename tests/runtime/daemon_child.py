@@ -8,6 +8,7 @@ from pathlib import Path
 
 import structlog
 
+from flotod.errors import FlotodError
 from flotod.runtime import Lifecycle, add_daemon_arguments, configure_logging, daemonize
 
 
@@ -17,7 +18,11 @@ def main() -> int:
     parser.add_argument("--marker", required=True)
     args = parser.parse_args()
     marker = Path(args.marker).absolute()
-    handle = daemonize(args.pidfile, args.log_file)
+    try:
+        handle = daemonize(args.pidfile, args.log_file)
+    except FlotodError as exc:  # as the services' entry point does
+        print(f"daemon_child: {exc}", file=sys.stderr)
+        return exc.exit_code
     configure_logging("info", "json", sys.stderr)
     lifecycle = Lifecycle()
     lifecycle.install()
