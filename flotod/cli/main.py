@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from types import FrameType
 
 from flotod import __version__
-from flotod.cli import completion, configcheck, register, workflow
+from flotod.cli import completion, configcheck, register, replay, workflow
 from flotod.cli.output import printable
 from flotod.errors import EX_OK, EX_UNAVAILABLE, EX_USAGE, FlotodError
 
@@ -176,6 +176,7 @@ COMMANDS: list[tuple[str, str, AddArguments, Run]] = [
     ("local-swf", LOCAL_SWF_HELP, _local_swf_arguments, _run_local_swf),
     ("register", register.HELP, register.add_arguments, register.run),
     ("workflow", workflow.HELP, workflow.add_arguments, workflow.run),
+    ("replay", replay.HELP, replay.add_arguments, replay.run),
     ("config", configcheck.HELP, configcheck.add_arguments, configcheck.run),
     ("completion", completion.HELP, completion.add_arguments, completion.run),
 ]

@@ -126,6 +126,58 @@ NOTES: dict[str, Notes] = {
         ),
         see_also=("flotod-register(1)",),
     ),
+    "replay": Notes(
+        description=(
+            "A run's history records, for each decision task, the events the decider saw "
+            "and the decisions it made. flotod replay gives each decision task's events (up "
+            "to its DecisionTaskStarted, exactly what the decider was given) to the spec and "
+            "compares what it decides, in order, with what the history shows: ids, types, "
+            "inputs, controls, timer delays, closing results. Decisions SWF refused count by "
+            "what SWF kept of them (a completion refused with UNHANDLED_DECISION is still a "
+            "completion); timestamps are not compared. It stops at the first decision task "
+            "that differs and prints it as one block: the task's event ids, the ids "
+            "involved, what differs, and both lists of decisions.",
+            "The history comes from a file (the JSON that flotod workflow history --json "
+            "prints, or an object with an events list and the run's workflow_id) or from "
+            "SWF. The spec comes from --spec FILE or from the configuration's "
+            "[decider.NAME] table, exactly as flotod-decider would load it (spec_file, "
+            "spec_object or dynamic). Nothing is sent to SWF but reads.",
+            "With several files or --all-open each run gets its line (and its divergence), "
+            "then one line counts them; with --json, one document with a runs list. A run "
+            "that cannot be read is reported and the others are still replayed.",
+            "Before shipping a spec change, save histories of production runs as fixtures "
+            "and replay them against the new spec in CI; before reloading a decider, "
+            "replay its open runs with --all-open. A change that diverges must ship as a "
+            "new workflow type version, so that runs in flight finish on the old spec.",
+        ),
+        examples=(
+            (
+                "Save a production run's history, then check a changed spec against it:",
+                "flotod workflow history order-42 --json > fixtures/order-42.json\n"
+                "flotod replay fixtures/order-42.json --spec specs/order.json",
+            ),
+            (
+                "Check every open run of a decider against the spec its config names now:",
+                "flotod replay --all-open --instance orders",
+            ),
+            (
+                "One run straight from SWF, JSON for a script:",
+                "flotod replay --workflow-id order-42 --instance orders --json",
+            ),
+        ),
+        exit_status=(
+            ("0", "The spec decides what every history shows."),
+            ("1", "At least one history diverges; the first divergence of each is printed."),
+            (
+                "2",
+                "A history or the spec cannot be read (a missing or malformed file, a "
+                "history without its WorkflowExecutionStarted, an invalid config or spec, "
+                "SWF unreachable), or the command line is wrong. One line says which. With "
+                "several runs: some could not be read and none diverges.",
+            ),
+        ),
+        see_also=("flotod-workflow(1)", "flotod-decider(8)", "flotod.toml(5)"),
+    ),
     "config": Notes(
         description=(
             "A service checks only its own table when it starts. Before a deploy, check "
@@ -259,10 +311,23 @@ def _help(parser: argparse.ArgumentParser, action: argparse.Action) -> str:
     return " ".join(s for s in sentences if s)
 
 
+def _positional(parser: argparse.ArgumentParser, action: argparse.Action) -> str:
+    """A positional as man-pages(7) writes it: the brackets and the ellipsis of an optional
+    or repeatable one are not part of the italic name."""
+    name = f"\\fI{escape(str(action.metavar or action.dest.upper()))}\\fR"
+    if action.nargs == "?":
+        return f"[{name}]"
+    if action.nargs == "*":
+        return f"[{name} ...]"
+    if action.nargs == "+":
+        return f"{name} [{name} ...]"
+    return f"\\fI{escape(_metavar(parser, action))}\\fR"
+
+
 def _tag(parser: argparse.ArgumentParser, action: argparse.Action) -> str:
     metavar = _metavar(parser, action)
     if not action.option_strings:
-        return f"\\fI{escape(metavar)}\\fR"
+        return _positional(parser, action)
     flags = ", ".join(f"\\fB{escape(s)}\\fR" for s in action.option_strings)
     return f"{flags} \\fI{escape(metavar)}\\fR" if metavar else flags
 
@@ -290,7 +355,7 @@ def _synopsis(words: str, parser: argparse.ArgumentParser, common: set[Key]) -> 
     for action in sorted(actions, key=lambda a: not a.option_strings):
         metavar = escape(_metavar(parser, action))
         if not action.option_strings:
-            parts.append(f"\\%\\fI{metavar}\\fR")
+            parts.append(f"\\%{_positional(parser, action)}")
         elif "-h" not in action.option_strings:
             flag = f"\\fB{escape(action.option_strings[-1])}\\fR"
             parts.append(f"\\%[{flag}\\ \\fI{metavar}\\fR]" if metavar else f"\\%[{flag}]")

@@ -9,7 +9,8 @@ Each raises :class:`IncompleteHistoryError` for events that do not run from even
 task's started event (leave such a task unanswered); after SWF refused a response with a
 ValidationException, answer with :func:`decision_rejected` so the run ends instead of looping.
 The daemon workflow's decisions and its children's are pure too: :mod:`flotod.engine.daemon`
-and :mod:`flotod.engine.daemon_requests`.
+and :mod:`flotod.engine.daemon_requests`. :func:`replay_check` replays a recorded history
+through a spec and reports where the spec no longer decides what the history shows.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from flotod.engine.decisions import (
     decision_rejected,
     ends_workflow,
 )
+from flotod.engine.recorded import HistoryError
+from flotod.engine.replay import Divergence, ReplayResult, replay_check
 from flotod.engine.replays import Replays
 from flotod.errors import IncompleteHistoryError
 
@@ -39,7 +42,10 @@ __all__ = [
     "MAX_PAYLOAD",
     "RESERVED_KEY",
     "Decision",
+    "Divergence",
+    "HistoryError",
     "IncompleteHistoryError",
+    "ReplayResult",
     "Replays",
     "closes_workflow",
     "closing_reason",
@@ -47,5 +53,6 @@ __all__ = [
     "decide_dynamic",
     "decision_rejected",
     "ends_workflow",
+    "replay_check",
     "workflow_input",
 ]

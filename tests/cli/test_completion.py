@@ -32,7 +32,14 @@ def complete(words: list[str]) -> list[str]:
 
 
 def test_top_level_commands() -> None:
-    assert complete(["flotod", ""]) == ["local-swf", "register", "workflow", "config", "completion"]
+    assert complete(["flotod", ""]) == [
+        "local-swf",
+        "register",
+        "workflow",
+        "replay",
+        "config",
+        "completion",
+    ]
     assert complete(["flotod", "wo"]) == ["workflow"]
 
 
