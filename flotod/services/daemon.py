@@ -74,7 +74,7 @@ def daemon_poller(proc: ServiceProcess) -> DecisionPoller:
             ),
             label=f" for {cfg.workflow_id}",
             before_poll=workflow.ensure,
-            sticky_list=sticky_list(cfg.task_list, proc) if cfg.sticky else None,
+            sticky_list=sticky_list(cfg.task_list, proc, cfg.sticky),
             sticky_timeout=cfg.sticky_schedule_to_start_seconds,
         )
 

@@ -47,7 +47,7 @@ def decider_poller(proc: ServiceProcess) -> DecisionPoller:
             handler=decider_handler(config),
             label="",
             after_close=after_close,
-            sticky_list=sticky_list(decider.task_list, proc) if decider.sticky else None,
+            sticky_list=sticky_list(decider.task_list, proc, decider.sticky),
             sticky_timeout=decider.sticky_schedule_to_start_seconds,
         )
 

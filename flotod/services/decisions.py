@@ -261,9 +261,19 @@ def queued_seconds(task: DecisionTask) -> float:
     return max(0.0, _seconds(started) - _seconds(events[scheduled_id - 1]))
 
 
-def sticky_list(task_list: str, proc: ServiceProcess) -> str:
-    """This process's own decision task list: named after the shared one and the identity it
-    polls with (flotod.swf.names)."""
+def sticky_list(task_list: str, proc: ServiceProcess, wanted: bool) -> str | None:
+    """This process's own decision task list, named after the shared one and the identity it
+    polls with (flotod.swf.names); None when sticky is off, or when this botocore cannot send
+    the task list override (Debian 12's SWF model predates it): then every task is decided
+    from the shared list, as without sticky."""
+    if not wanted:
+        return None
+    if not proc.swf.supports_sticky:
+        log.warning(
+            "decision.sticky_unavailable",
+            note="this botocore's SWF model has no decision task list override; sticky is off",
+        )
+        return None
     return sticky_task_list(task_list, proc.swf.identity)
 
 

@@ -192,6 +192,19 @@ class SwfClient(SwfApi):
         self._client: Any = boto_client
         self._short: Any = boto_client if short_client is None else short_client
 
+    @property
+    def supports_sticky(self) -> bool:
+        """Whether this botocore's SWF model has the decision task list override
+        (RespondDecisionTaskCompleted ``taskList``) and ``startAtPreviousStartedEvent``: older
+        models (Debian 12's botocore) refuse both before a request is sent."""
+        try:
+            model = self._client.meta.service_model
+            respond = model.operation_model("RespondDecisionTaskCompleted").input_shape.members
+            poll = model.operation_model("PollForDecisionTask").input_shape.members
+        except (AttributeError, KeyError, LookupError):
+            return False
+        return "taskList" in respond and "startAtPreviousStartedEvent" in poll
+
     @classmethod
     def from_boto(
         cls, boto_client: Any, *, retry: RetryPolicy | None = None, identity: str | None = None
