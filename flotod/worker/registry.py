@@ -170,6 +170,25 @@ class Registry:
 default_registry = Registry()
 
 
+def _registering(
+    kind: Kind,
+    name: str,
+    version: str,
+    registry: Registry | None,
+    **defaults: int | str | None,
+) -> Callable[[F], F]:
+    """The decorator :func:`activity` and :func:`generator` return: registers, returns the
+    function unchanged."""
+
+    def decorate(func: F) -> F:
+        (default_registry if registry is None else registry).register(
+            name, version, func, kind, **defaults
+        )
+        return func
+
+    return decorate
+
+
 def activity(
     name: str,
     version: str,
@@ -189,21 +208,14 @@ def activity(
     when the worker's heartbeat_seconds is 0), and the worker's task list.
     """
 
-    def decorate(func: F) -> F:
-        (default_registry if registry is None else registry).register(
-            name,
-            version,
-            func,
-            "activity",
-            start_to_close_timeout=start_to_close_timeout,
-            schedule_to_start_timeout=schedule_to_start_timeout,
-            schedule_to_close_timeout=schedule_to_close_timeout,
-            heartbeat_timeout=heartbeat_timeout,
-            task_list=task_list,
-        )
-        return func
-
-    return decorate
+    return _registering(
+        "activity", name, version, registry,
+        start_to_close_timeout=start_to_close_timeout,
+        schedule_to_start_timeout=schedule_to_start_timeout,
+        schedule_to_close_timeout=schedule_to_close_timeout,
+        heartbeat_timeout=heartbeat_timeout,
+        task_list=task_list,
+    )  # fmt: skip
 
 
 def generator(
@@ -220,18 +232,11 @@ def generator(
     """Register a generator: an activity returning a list of flotod.specs tasks. The
     timeouts and task list are registered as for :func:`activity`."""
 
-    def decorate(func: F) -> F:
-        (default_registry if registry is None else registry).register(
-            name,
-            version,
-            func,
-            "generator",
-            start_to_close_timeout=start_to_close_timeout,
-            schedule_to_start_timeout=schedule_to_start_timeout,
-            schedule_to_close_timeout=schedule_to_close_timeout,
-            heartbeat_timeout=heartbeat_timeout,
-            task_list=task_list,
-        )
-        return func
-
-    return decorate
+    return _registering(
+        "generator", name, version, registry,
+        start_to_close_timeout=start_to_close_timeout,
+        schedule_to_start_timeout=schedule_to_start_timeout,
+        schedule_to_close_timeout=schedule_to_close_timeout,
+        heartbeat_timeout=heartbeat_timeout,
+        task_list=task_list,
+    )  # fmt: skip
