@@ -18,6 +18,7 @@ from flotod.config.checks import secret_file_warnings
 from flotod.errors import ConfigError, FlotodError, SwfError, TransientSwfError
 from flotod.metrics import NO_METRICS, Metrics
 from flotod.metrics.opening import open_metrics
+from flotod.payloads import Payloads
 from flotod.runtime import Lifecycle, Notifier, Progress, Watchdog, configure_logging
 from flotod.services.backoff import Backoff
 from flotod.swf import RetryPolicy, SwfClient
@@ -69,9 +70,12 @@ class ServiceProcess:
         config: ServiceConfig,
         swf: SwfClient,
         configure_logs: Callable[[ServiceConfig], None] | None = None,
+        payloads: Payloads | None = None,
     ) -> None:
         self.config = config
         self.swf = swf
+        # How values past SWF's 32,768 characters travel ([payloads]); off unless configured.
+        self.payloads = payloads or Payloads.off()
         self.configure_logs = configure_logs or _default_logs
         self.lifecycle = Lifecycle()
         self.notifier = Notifier()
