@@ -35,6 +35,7 @@ class _Runner:
             identity=proc.config.swf.resolved_identity(),
             swf=proc.swf,
             executor=cfg.executor,
+            payloads=proc.payloads,
         )
         self.worker.metrics = proc.metrics
         self.error: SwfError | None = None

@@ -64,7 +64,7 @@ def decode_input(text: str) -> tuple[Any, int | None]:
 
 
 def encode_result(definition: ActivityDefinition, value: Any) -> Outcome:
-    """The JSON encoding of the return value, or a failure saying why it cannot be recorded."""
+    """The JSON encoding of the return value, or a failure saying why it cannot be JSON."""
     if definition.kind == "generator" and (
         not isinstance(value, list | tuple) or not all(isinstance(t, Task) for t in value)
     ):
@@ -80,12 +80,8 @@ def encode_result(definition: ActivityDefinition, value: Any) -> Outcome:
             "result is not JSON-serializable",
             f"{definition.name!r} returned {type(value).__name__}: {exc}",
         )
-    if len(text) > MAX_DATA:
-        return Outcome.failed(
-            "result too large",
-            f"the JSON result of {definition.name!r} is {len(text)} characters; "
-            f"SWF allows {MAX_DATA}",
-        )
+    # Its size is checked in the worker process, after the payload rules may have moved it
+    # to S3 (flotod.worker.offload).
     return Outcome("completed", result=text)
 
 

@@ -1,5 +1,5 @@
-"""One task inside a lane: decode its input, prove it started, run its activity, log how it
-ended. The worker around it owns polling, stopping and reporting."""
+"""One task inside a lane: resolve and decode its input, prove it started, run its activity,
+log how it ended. The worker around it owns polling, stopping and reporting."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from flotod.worker.context import TaskInfo
 from flotod.worker.execute import Outcome, decode_input, run_activity
 from flotod.worker.executors import ProcessExecution
 from flotod.worker.heartbeat import Heartbeats
+from flotod.worker.offload import Offload
 from flotod.worker.registry import Registry
 from flotod.worker.running import LocalTask, RunningTask
 
@@ -27,10 +28,16 @@ def grace_over(task: RunningTask, cancel_grace_seconds: float) -> bool:
     return task.cancel_at is not None and time.monotonic() - task.cancel_at > cancel_grace_seconds
 
 
-def prepare(running: RunningTask, heartbeats: Heartbeats) -> Outcome | None:
-    """Decode the input and send the first beat; an outcome when the task must not run."""
+def prepare(
+    running: RunningTask, heartbeats: Heartbeats, offload: Offload, wait_seconds: float
+) -> Outcome | None:
+    """Resolve and decode the input, send the first beat; an outcome when the task must not
+    run. A store outage is waited out for ``wait_seconds`` (the task beats meanwhile)."""
     try:
-        running.argument, attempt = decode_input(running.task.input)
+        text = offload.resolve_input(running, wait_seconds)
+        if isinstance(text, Outcome):
+            return text
+        running.argument, attempt = decode_input(text)
     except Exception as exc:  # e.g. RecursionError: the task fails, the lane lives
         return Outcome.failed(
             "activity input cannot be decoded", f"{type(exc).__name__}: {exc}", str(exc)

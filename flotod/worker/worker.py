@@ -30,6 +30,7 @@ from structlog.contextvars import bind_contextvars
 
 from flotod.errors import TransientSwfError
 from flotod.metrics import NO_METRICS, Metrics
+from flotod.payloads import Payloads
 from flotod.protocol import HANDED_BACK_REASON, SHUTDOWN_REASON
 from flotod.swf.client import SwfClient
 from flotod.swf.retry import RetryPolicy
@@ -37,6 +38,7 @@ from flotod.swf.types import ActivityTask
 from flotod.worker.context import TaskInfo
 from flotod.worker.execute import Outcome
 from flotod.worker.heartbeat import Heartbeats
+from flotod.worker.offload import Offload, input_wait_seconds
 from flotod.worker.registry import Registry, default_registry
 from flotod.worker.report import report
 from flotod.worker.running import RunningTask
@@ -88,6 +90,7 @@ class ActivityWorker:
         report_retry: RetryPolicy | None = None,
         start_method: str = "forkserver",
         quick_stop_report_seconds: float = 10.0,
+        payloads: Payloads | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -103,6 +106,8 @@ class ActivityWorker:
         self.report_retry = report_retry or RetryPolicy(base_seconds=1.0, cap_seconds=30.0)
         self.quick_stop_report_seconds = quick_stop_report_seconds
         self.start_method = start_method
+        self.payloads = payloads or Payloads.off()
+        self._offload = Offload(self.payloads, self.report_retry, self._pause)
         self.swf = swf or SwfClient(identity=identity, max_pool_connections=concurrency + 2)
         self._heartbeats = Heartbeats(self.swf, heartbeat_in_seconds, lanes=concurrency)
         self._stop = threading.Event()
@@ -368,7 +373,10 @@ class ActivityWorker:
     def _run_task(self, running: RunningTask) -> None:
         bind_task(running.info, self.task_list)
         try:
-            outcome = prepare(running, self._heartbeats)
+            definition = self.registry.get(running.info.name, running.info.version)
+            outcome = prepare(
+                running, self._heartbeats, self._offload, input_wait_seconds(definition)
+            )
             if outcome is None:
                 outcome = execute(
                     running,
@@ -397,8 +405,9 @@ class ActivityWorker:
     def _settle(self, running: RunningTask, outcome: Outcome, claimed: bool = False) -> bool:
         """Report ``outcome`` unless someone already did; False if someone did.
 
-        The task stays in ``running_tasks()`` (and keeps heartbeating) until SWF takes the
-        report, says it no longer knows the task, or a quick stop's deadline passes.
+        A result is first stored by the payload rules. The task stays in ``running_tasks()``
+        (and keeps heartbeating) until SWF takes the report, says it no longer knows the task,
+        or a quick stop's deadline passes.
         """
         if not claimed and not running.claim():
             return False
@@ -406,14 +415,20 @@ class ActivityWorker:
             if outcome.status == "canceled" and running.unknown:
                 log.warning("activity.dropped", note="SWF no longer knows this task")
             else:
-                report(
-                    self.swf,
-                    running.token,
-                    outcome,
-                    self.report_retry,
-                    deadline=lambda: self._report_deadline,
-                    pause=self._pause,
+                # Retried like the report: a store outage delays a result, never drops it.
+                stored = self._offload.store_result(
+                    running, outcome, deadline=lambda: self._report_deadline
                 )
+                if stored is not None:
+                    outcome = stored
+                    report(
+                        self.swf,
+                        running.token,
+                        outcome,
+                        self.report_retry,
+                        deadline=lambda: self._report_deadline,
+                        pause=self._pause,
+                    )
         finally:
             running.done.set()
             with self._lock:

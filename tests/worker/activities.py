@@ -145,3 +145,25 @@ def chatty() -> str:
 @activity("oserror", "1", registry=REGISTRY)
 def oserror() -> None:
     raise OSError(28, "No space left on device")
+
+
+@activity("measure", "1", registry=REGISTRY)
+def measure(context: Any) -> dict[str, Any]:
+    """Says what input it saw, small: for tests of large inputs resolved before the body."""
+    RUNS[current_task().activity_id] = RUNS.get(current_task().activity_id, 0) + 1
+    files = context["files"]
+    return {"count": len(files), "first": files[0], "last": files[-1]}
+
+
+@activity("manifest", "1", registry=REGISTRY)
+def manifest(context: Any) -> dict[str, Any]:
+    """A result of about ``bytes`` bytes, as a data pipeline's file list would be."""
+    count = context["bytes"] // 32
+    return {"files": [f"s3://data/part-{i:08d}.csv.gz" for i in range(count)]}
+
+
+@activity("short_lived", "1", registry=REGISTRY, start_to_close_timeout=4)
+def short_lived(context: Any) -> str:
+    """Registered with a 4 s start-to-close: a store outage may hold its input for 2 s."""
+    RUNS[current_task().activity_id] = RUNS.get(current_task().activity_id, 0) + 1
+    return "ran"

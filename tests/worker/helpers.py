@@ -242,3 +242,36 @@ class BlackHole:
         self._closing.set()
         self.server.shutdown()
         self.server.server_close()
+
+
+class MemoryStore:
+    """An ObjectStore in a dict, with injected outages: ``put_faults`` / ``get_faults`` are
+    how many of the next calls raise PayloadUnavailable (``get_faults = -1``: every call)."""
+
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str], bytes] = {}
+        self.puts = 0
+        self.gets = 0
+        self.put_faults = 0
+        self.get_faults = 0
+
+    def put(self, bucket: str, key: str, data: bytes) -> None:
+        from flotod.payloads import PayloadUnavailable
+
+        self.puts += 1
+        if self.put_faults:
+            self.put_faults -= 1
+            raise PayloadUnavailable("SlowDown: please reduce your request rate")
+        self.objects[(bucket, key)] = data
+
+    def get(self, bucket: str, key: str) -> bytes:
+        from flotod.payloads import PayloadError, PayloadUnavailable
+
+        self.gets += 1
+        if self.get_faults:
+            self.get_faults -= 1 if self.get_faults > 0 else 0
+            raise PayloadUnavailable("connection reset by peer")
+        try:
+            return self.objects[(bucket, key)]
+        except KeyError:
+            raise PayloadError("payload_missing", f"no object s3://{bucket}/{key}") from None

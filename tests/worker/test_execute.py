@@ -6,10 +6,16 @@ import json
 
 import pytest
 
+from flotod.payloads import Payloads
 from flotod.specs import ActivityTask
+from flotod.swf import NO_RETRY
+from flotod.swf.types import ActivityTask as ActivityTaskReceived
+from flotod.swf.types import WorkflowExecution
 from flotod.worker import RegistrationError, Registry, current_task
-from flotod.worker.context import details_text
-from flotod.worker.execute import decode_input, encode_result, failure_from_exception
+from flotod.worker.context import TaskInfo, details_text
+from flotod.worker.execute import Outcome, decode_input, encode_result, failure_from_exception
+from flotod.worker.offload import Offload
+from flotod.worker.running import RunningTask
 
 
 def test_decode_input_strips_the_reserved_key() -> None:
@@ -35,9 +41,33 @@ def test_results_are_always_json() -> None:
     assert encode_result(definition, None).result == "null"
     assert encode_result(definition, float("nan")).reason == "result is not JSON-serializable"
     assert encode_result(definition, {1, 2}).reason == "result is not JSON-serializable"
-    exactly = "x" * (32_768 - 2)
-    assert encode_result(definition, exactly).status == "completed"
-    assert encode_result(definition, exactly + "y").reason == "result too large"
+    # Any size: whether it fits SWF is decided after the payload rules (test_sizes_...).
+    assert encode_result(definition, "x" * 40_000).status == "completed"
+
+
+def _running(activity_id: str = "a1") -> RunningTask:
+    task = ActivityTaskReceived(
+        task_token="t",
+        activity_id=activity_id,
+        activity_type={"name": "a", "version": "1"},
+        input="",
+        workflow_execution=WorkflowExecution("wf", "run"),
+        started_event_id=1,
+    )
+    info = TaskInfo("wf", "run", activity_id, "a", "1", None, "work")
+    return RunningTask(task, info, None)
+
+
+def test_sizes_are_checked_after_the_payload_rules() -> None:
+    offload = Offload(Payloads.off(), NO_RETRY, lambda _: None)
+    exactly = json.dumps("x" * (32_768 - 2))
+    fits = offload.store_result(_running(), Outcome("completed", exactly), deadline=lambda: None)
+    assert fits == Outcome("completed", exactly)
+    over = offload.store_result(
+        _running(), Outcome("completed", exactly + " "), deadline=lambda: None
+    )
+    assert over is not None and over.reason == "result too large"
+    assert "is 32769 characters; SWF allows 32768" in over.details
 
 
 def test_generator_results() -> None:
