@@ -8,21 +8,24 @@ The store is a dict (:class:`tests.worker.helpers.MemoryStore`); SWF is the embe
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog.testing
 
 from flotod.config import load_config
 from flotod.payloads import Payloads, is_envelope, parse_envelope
 from flotod.payloads.reference import split_uri
 from flotod.services.process import ServiceProcess
 from flotod.services.worker import _Runner
+from flotod.specs import tasks_from_list
 from flotod.swf import RetryPolicy, SwfClient
 from flotod.worker import ActivityWorker
 
 from .activities import REGISTRY, RUNS
-from .helpers import WORK, MemoryStore, Scheduler, running
+from .helpers import WORK, MemoryStore, Scheduler, running, wait_for
 
 FAST = RetryPolicy(base_seconds=0.01, cap_seconds=0.05)
 BUCKET = "flotod-payloads"
@@ -218,3 +221,34 @@ def test_the_worker_service_uses_its_process_payload_rules(swf: SwfClient, tmp_p
     proc = ServiceProcess(load_config(path, "worker"), swf, payloads=payloads)
     runner = _Runner(proc)
     assert runner.worker.payloads is payloads
+
+
+def test_large_generator_output_is_stored_like_a_result(
+    swf: SwfClient, scheduler: Scheduler
+) -> None:
+    store = MemoryStore()
+    days = [f"day-{i:05d}" for i in range(2_000)]  # ~150 KB of task JSON
+    scheduler.schedule(("g", "gen", "1", {"days": days}))
+    with running(_worker(swf, scheduler, store)):
+        closed = scheduler.wait_closed(1)
+    result = closed["g"]["result"]
+    assert is_envelope(result) and store.puts == 1
+    tasks = tasks_from_list(json.loads(Payloads(store, bucket=BUCKET).decode(result)))
+    assert [t.input for t in tasks] == [{"value": d} for d in days]  # type: ignore[attr-defined]
+
+
+def test_a_quick_stop_bounds_a_store_outage_on_put_and_says_the_result_is_lost(
+    swf: SwfClient, scheduler: Scheduler
+) -> None:
+    store = MemoryStore()
+    store.put_faults = 1_000_000
+    scheduler.schedule(("out", "manifest", "1", {"bytes": 100_000}))
+    worker = _worker(swf, scheduler, store, quick_stop_report_seconds=0.5)
+    with structlog.testing.capture_logs() as logs:
+        started = time.monotonic()
+        with running(worker, now=True):
+            wait_for(lambda: store.puts >= 3)
+        assert time.monotonic() - started < 10
+    lost = [e for e in logs if e["event"] == "activity.report_lost"]
+    assert len(lost) == 1 and "SlowDown" in lost[0]["error"]
+    assert [e["eventType"] for e in scheduler.events()][-1] == "ActivityTaskStarted"
