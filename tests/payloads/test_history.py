@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from flotod.engine import decide
+from flotod.engine.daemon import decide_daemon
 from flotod.engine.decisions import MAX_PAYLOAD, payload_limit
 from flotod.payloads import PayloadError, Payloads, PayloadUnavailable, is_envelope
 from flotod.payloads.history import (
@@ -24,6 +25,7 @@ from flotod.payloads.history import (
 )
 from flotod.payloads.reference import UNRESOLVED_SIGNAL
 from flotod.specs import ActivityTask, DeciderSpec
+from tests.engine.test_daemon import SPEC, History, settings
 from tests.payloads.test_codec import DictStore
 
 Event = dict[str, Any]
@@ -247,3 +249,31 @@ def test_every_payload_decision_is_encoded_under_its_name() -> None:
     ]
     assert names == ["child/w:c", "input", "marker/flotod.result", "signal/p/s"]
     assert sent[4] is decisions[4], "control is flotod's own and never encoded"
+
+
+def test_the_daemon_starts_a_child_from_a_large_signal_and_rejects_a_lost_one() -> None:
+    sender = codec()
+    store = sender.store
+    assert isinstance(store, DictStore)
+    request = {"decider_spec": SPEC, "input": big_result(100_000), "workflow_id": "job-1"}
+    h = History()
+    h.signal(sender.encode(json.dumps(request), workflow_id="d", run_id="r", name="a"))
+    lost = h.signal(sender.encode(json.dumps(request) + " ", workflow_id="d", run_id="r", name="b"))
+    daemon = Payloads(store, bucket="b", prefix="flotod/")  # its own cache: reads the store
+    del store.objects[next(k for k in store.objects if "/b/" in k[1])]
+
+    events = resolve_events(h.events, daemon)
+    out = decide_daemon(events, settings(max_payload=payload_limit(True)))
+    kinds = [x["decisionType"] for x in out.decisions]
+    assert sorted(kinds) == ["RecordMarker", "StartChildWorkflowExecution"]
+    marker = next(x for x in out.decisions if x["decisionType"] == "RecordMarker")
+    rejected = json.loads(marker["recordMarkerDecisionAttributes"]["details"])
+    assert rejected["key"] == f"s{lost}"
+    assert rejected["reason"].startswith("payload_missing: signal input could not be read (s3://b/")
+
+    sent = encode_decisions(out.decisions, daemon, "daemon", "run1")
+    start = next(x for x in sent if x["decisionType"] == "StartChildWorkflowExecution")
+    text = start["startChildWorkflowExecutionDecisionAttributes"]["input"]
+    assert "/daemon/run1/child/job-1/" in json.loads(text)["uri"]
+    child = json.loads(daemon.decode(text))["flotod_daemon_child"]
+    assert child["input"] == request["input"]
