@@ -15,7 +15,7 @@ from flotod.engine.daemon import DaemonSettings, decide_daemon
 from flotod.engine.daemon_requests import CHILD_TYPE, DAEMON_TYPE, decide_child
 from flotod.engine.decide import decide, decide_dynamic
 from flotod.engine.decisions import MAX_PAYLOAD, Decision
-from flotod.engine.replays import Replays
+from flotod.engine.replays import DEFAULT_MAX_EVENTS, Replays
 from flotod.specs import DeciderSpec
 from flotod.swf.types import DecisionTask
 
@@ -153,6 +153,20 @@ class DaemonHandler:
 
     def forget(self, workflow_id: str, run_id: str) -> None:
         """Nothing is kept between tasks."""
+
+
+def with_max_payload(logic: DeciderSpec | Handler, max_payload: int) -> DeciderSpec | Handler:
+    """``logic`` (a spec or a decider's handler) deciding with ``max_payload``: what replays
+    a run that was decided with large payloads in S3 (flotod replay). A daemon's handler and
+    others come back as they are."""
+    if isinstance(logic, DeciderSpec):
+        return SpecHandler(logic, DEFAULT_MAX_EVENTS, max_payload)
+    if isinstance(logic, SpecHandler):
+        events = logic.replays.max_events if logic.replays is not None else 0
+        return SpecHandler(logic.spec, events, max_payload)
+    if isinstance(logic, DynamicHandler):
+        return DynamicHandler(logic.spec, logic.allow, max_payload)
+    return logic
 
 
 def _note(event: str, level: str = "error", **fields: Any) -> dict[str, Any]:

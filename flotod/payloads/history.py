@@ -81,6 +81,20 @@ class EventPayloadError(PayloadError):
         return out
 
 
+def holds_envelopes(events: Sequence[Event]) -> bool:
+    """True when any payload field of ``events`` is an envelope (the run was decided with
+    large payloads leaving SWF)."""
+    for event in events:
+        kind = event.get("eventType")
+        fields = EVENT_FIELDS.get(kind) if isinstance(kind, str) else None
+        if fields is None:
+            continue
+        attrs = event.get(attributes_key(str(kind)))
+        if isinstance(attrs, Mapping) and any(is_envelope(attrs.get(f)) for f in fields):
+            return True
+    return False
+
+
 def resolve_events(events: list[Event], payloads: Payloads, start: int = 0) -> list[Event]:
     """``events`` with every envelope from index ``start`` on replaced by its value.
 
@@ -105,7 +119,7 @@ def resolve_counted(
         fields = EVENT_FIELDS.get(kind) if isinstance(kind, str) else None
         if fields is None:
             continue
-        key = attributes_key(kind)  # type: ignore[arg-type]
+        key = attributes_key(str(kind))
         attrs = event.get(key)
         if not isinstance(attrs, Mapping):
             continue
@@ -172,7 +186,7 @@ def encode_decisions(
         if entry is None:
             continue
         field, name_of = entry
-        key = _decision_key(kind)  # type: ignore[arg-type]
+        key = _decision_key(str(kind))
         attrs = decision.get(key)
         text = attrs.get(field) if isinstance(attrs, Mapping) else None
         if not isinstance(text, str) or not isinstance(attrs, Mapping):
@@ -192,6 +206,7 @@ __all__ = [
     "UNRESOLVED_SIGNAL",
     "EventPayloadError",
     "encode_decisions",
+    "holds_envelopes",
     "resolve_counted",
     "resolve_events",
 ]

@@ -73,7 +73,7 @@ def history(result: str, input_text: str = "{}") -> list[Event]:
             "ActivityTaskScheduled",
             activityId=first,
             activityType={"name": "Extract", "version": "1"},
-            input='{"workflow":{}}',
+            input='{"__flotod__":{"attempt":1},"workflow":{}}',  # as the engine decides it
             decisionTaskCompletedEventId=4,
         ),
         ev(6, "ActivityTaskStarted", scheduledEventId=5),
