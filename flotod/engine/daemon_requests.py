@@ -96,7 +96,7 @@ def parse_request(
         spec = decider_spec_from_dict(_spec_value(payload["decider_spec"]))
     except SpecError as exc:
         raise Rejected(f"invalid decider_spec: {exc}") from None
-    if spec.domain != domain:
+    if spec.domain is not None and spec.domain != domain:
         raise Rejected(f"decider_spec domain {spec.domain!r} is not the daemon's {domain!r}")
     workflow_id = payload.get("workflow_id")
     if workflow_id is not None and (

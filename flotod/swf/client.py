@@ -7,7 +7,7 @@ errors into flotod's typed errors. The rest of flotod sees plain values and ``Sw
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -99,6 +99,20 @@ _CONNECTION_ERRORS: tuple[type[Exception], ...] = (bexc.ConnectionError, bexc.HT
 def _ascending(events: list[dict[str, Any]]) -> bool:
     """A page in SWF's default order: what an endpoint that ignores reverseOrder sends."""
     return len(events) > 1 and events[0]["eventId"] < events[-1]["eventId"]
+
+
+def _decision_task(
+    first: dict[str, Any], execution: WorkflowExecution, events: list[dict[str, Any]]
+) -> DecisionTask:
+    """A polled decision task from its first page and the events read for it."""
+    return DecisionTask(
+        task_token=first["taskToken"],
+        workflow_execution=execution,
+        workflow_type=dict(first["workflowType"]),
+        events=events,
+        started_event_id=int(first.get("startedEventId", 0)),
+        previous_started_event_id=int(first.get("previousStartedEventId") or 0),
+    )
 
 
 def translate_client_error(exc: bexc.ClientError, operation: str) -> SwfError:
@@ -310,20 +324,10 @@ class SwfClient(SwfApi):
         if history is not None and not _ascending(events):
             events = self._join_history(history, domain, execution, events, token, params)
         else:  # no cache, or an endpoint that ignores reverseOrder: every page, oldest first
-            while token:
-                page = self.call("poll_for_decision_task", poll=True, nextPageToken=token, **params)
-                events.extend(page.get("events", []))
-                token = page.get("nextPageToken")
+            events.extend(self._poll_pages(token, params))
             if history is not None:
                 history.put(execution.workflow_id, execution.run_id, events)
-        return DecisionTask(
-            task_token=first["taskToken"],
-            workflow_execution=execution,
-            workflow_type=dict(first["workflowType"]),
-            events=events,
-            started_event_id=int(first.get("startedEventId", 0)),
-            previous_started_event_id=int(first.get("previousStartedEventId") or 0),
-        )
+        return _decision_task(first, execution, events)
 
     def _poll_since_previous(
         self, domain: str, history: HistoryCache, params: dict[str, Any]
@@ -342,11 +346,7 @@ class SwfClient(SwfApi):
             return None
         execution = WorkflowExecution.from_api(first["workflowExecution"])
         events = list(first.get("events", []))
-        token = first.get("nextPageToken")
-        while token:
-            page = self.call("poll_for_decision_task", poll=True, nextPageToken=token, **params)
-            events.extend(page.get("events", []))
-            token = page.get("nextPageToken")
+        events.extend(self._poll_pages(first.get("nextPageToken"), params))
         wid, rid = execution.workflow_id, execution.run_id
         try:
             events = history.join(wid, rid, events[::-1])
@@ -355,14 +355,14 @@ class SwfClient(SwfApi):
             newest = int(events[-1]["eventId"]) if events else int(first.get("startedEventId", 0))
             events = self._events_before(domain, execution, newest + 1)
             history.put(wid, rid, events)
-        return DecisionTask(
-            task_token=first["taskToken"],
-            workflow_execution=execution,
-            workflow_type=dict(first["workflowType"]),
-            events=events,
-            started_event_id=int(first.get("startedEventId", 0)),
-            previous_started_event_id=int(first.get("previousStartedEventId") or 0),
-        )
+        return _decision_task(first, execution, events)
+
+    def _poll_pages(self, token: str | None, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """The events of a decision task's further pages, in the order the poll asked for."""
+        while token:
+            page = self.call("poll_for_decision_task", poll=True, nextPageToken=token, **params)
+            yield from page.get("events", [])
+            token = page.get("nextPageToken")
 
     def _join_history(
         self,

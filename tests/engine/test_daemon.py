@@ -120,6 +120,15 @@ def test_spec_as_json_string_and_default_child_id_are_accepted() -> None:
     assert [x["startChildWorkflowExecutionDecisionAttributes"]["workflowId"] for x in again] == ids
 
 
+def test_a_spec_without_a_domain_runs_in_the_daemons() -> None:
+    """A spec names its domain only to be checked: without one (as a dynamic decider's spec
+    may be written) it is the daemon's, since a child always starts in its parent's domain."""
+    h = History()
+    h.signal({"decider_spec": {k: v for k, v in SPEC.items() if k != "domain"}, "input": {"x": 1}})
+    out = decide_daemon(h.events, settings())
+    assert types(out.decisions) == ["StartChildWorkflowExecution"]
+
+
 def test_bad_signals_are_rejected_with_a_marker_once_and_others_ignored() -> None:
     h = History()
     h.signal("not json")
