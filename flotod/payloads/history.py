@@ -19,7 +19,7 @@ from typing import Any
 from flotod.engine.attributes import attributes_key
 from flotod.payloads.codec import Payloads
 from flotod.payloads.errors import PayloadError, PayloadUnavailable
-from flotod.payloads.reference import UNRESOLVED_SIGNAL, is_envelope
+from flotod.payloads.reference import PREFIX, UNRESOLVED_SIGNAL, is_envelope
 
 Event = dict[str, Any]
 Decision = dict[str, Any]
@@ -36,6 +36,12 @@ EVENT_FIELDS: Mapping[str, tuple[str, ...]] = {
     "ChildWorkflowExecutionCompleted": ("result",),
     "SignalExternalWorkflowExecutionInitiated": ("input",),
     "MarkerRecorded": ("details",),
+}
+
+
+# Event type -> (its attributes key, the payload fields): one lookup per event on the hot path.
+_EVENTS: Mapping[str, tuple[str, tuple[str, ...]]] = {
+    kind: (attributes_key(kind), fields) for kind, fields in EVENT_FIELDS.items()
 }
 
 
@@ -113,20 +119,20 @@ def resolve_counted(
     events now weigh beyond their envelopes: a cache of them must count it)."""
     out: list[Event] | None = None
     added = 0
+    lookup = _EVENTS.get
     for index in range(start, len(events)):
         event = events[index]
-        kind = event.get("eventType")
-        fields = EVENT_FIELDS.get(kind) if isinstance(kind, str) else None
-        if fields is None:
+        entry = lookup(event.get("eventType"))  # type: ignore[arg-type]
+        if entry is None:
             continue
-        key = attributes_key(str(kind))
+        key, fields = entry
         attrs = event.get(key)
         if not isinstance(attrs, Mapping):
             continue
         new_attrs: dict[str, Any] | None = None
         for field in fields:
             text = attrs.get(field)
-            if not isinstance(text, str) or not is_envelope(text):
+            if text.__class__ is not str or not text.startswith(PREFIX):
                 continue
             value = _resolve(text, payloads, events, event, field)
             new_attrs = dict(attrs) if new_attrs is None else new_attrs
