@@ -20,11 +20,14 @@ from structlog.testing import capture_logs
 
 from flotod.config import load_config
 from flotod.engine.decisions import MAX_PAYLOAD
+from flotod.errors import UnknownResourceError
 from flotod.localswf import in_process_client, make_backend
 from flotod.payloads import Payloads, PayloadUnavailable, is_envelope
+from flotod.services.daemon import daemon_poller
 from flotod.services.decider import decider_poller
 from flotod.services.process import ServiceProcess
-from flotod.specs import ActivityTask, DeciderSpec, dumps
+from flotod.services.registration import register, types_for
+from flotod.specs import ActivityTask, DeciderSpec, dumps, to_jsonable
 from flotod.swf import SwfClient
 from tests.payloads.test_codec import DictStore
 
@@ -234,3 +237,55 @@ def test_a_store_that_is_down_leaves_the_task_to_come_back(site: Site) -> None:
     assert is_envelope(load_input)
     assert closing["eventType"] == "WorkflowExecutionCompleted"
     assert "decision.lane_crashed" not in [r["event"] for r in logs]
+
+
+def test_the_daemon_starts_a_child_from_a_large_signal(tmp_path: Path) -> None:
+    """The signal's input is a reference (a 200 KB child input); the daemon resolves it,
+    starts the child with its input encoded, and decides for the child, whose activity gets
+    its input as a reference to the workflow input it was signalled."""
+    backend = make_backend(poll_timeout=1.0)
+    swf = SwfClient.from_boto(in_process_client(backend))
+    swf.register_domain(DOMAIN, 1)
+    path = tmp_path / "flotod.toml"
+    path.write_text(
+        f'[swf]\ndomain = "{DOMAIN}"\n[daemon.main]\nallowed_task_lists = ["*"]\n'
+        'allowed_child_workflow_types = ["*"]\n'
+    )
+    config = load_config(path, "daemon")
+    register(swf, DOMAIN, types_for(config))
+    swf.register_activity_type(DOMAIN, "Extract", "1", task_list="at")
+    store = DictStore()
+    sender = Payloads(store, bucket="b", prefix="flotod/")
+    proc = ServiceProcess(config, swf, payloads=Payloads(store, bucket="b", prefix="flotod/"))
+    poller = daemon_poller(proc)
+    poller.start(proc)
+    try:
+        spec = DeciderSpec(domain=DOMAIN, default_activity_task_list="at", activity_tasks=[EXTRACT])
+        value = json.loads(big(200_000))
+        request = json.dumps({"decider_spec": to_jsonable(spec), "workflow_id": "job-1",
+                              "input": value})  # fmt: skip
+        signal = sender.encode(request, workflow_id="sender", run_id="", name="request")
+        assert is_envelope(signal)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                swf.signal_workflow_execution(
+                    DOMAIN, config.daemon.workflow_id, "startChildWorkflowExecution", signal
+                )
+                break
+            except UnknownResourceError:  # the daemon workflow is not started yet
+                time.sleep(0.1)
+        task = None
+        while task is None and time.monotonic() < deadline:
+            task = swf.poll_for_activity_task(DOMAIN, "at")
+        assert task is not None and task.workflow_execution.workflow_id == "job-1"
+        assert is_envelope(task.input)
+        reader = Payloads(store, bucket="b")
+        assert json.loads(reader.decode(task.input))["workflow"] == value
+        child_run = task.workflow_execution.run_id
+        started = swf.get_workflow_execution_history(DOMAIN, "job-1", child_run)[0]
+        child_input = started["workflowExecutionStartedEventAttributes"]["input"]
+        assert "/child/job-1/" in json.loads(child_input)["uri"]
+    finally:
+        poller.stop(quick=False)
+        backend.close()
