@@ -37,16 +37,22 @@ LOAD = ActivityTask("Load", "1", requires=[EXTRACT])
 
 
 class FlakyStore(DictStore):
-    """A store that can be down for reads (an S3 outage)."""
+    """A store that can be down for reads or for writes (an S3 outage)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.down = False
+        self.refused = ""  # keys holding this cannot be written (for now)
 
     def get(self, bucket: str, key: str) -> bytes:
         if self.down:
             raise PayloadUnavailable("connection refused")
         return super().get(bucket, key)
+
+    def put(self, bucket: str, key: str, data: bytes) -> None:
+        if self.refused and self.refused in key:
+            raise PayloadUnavailable(f"cannot write s3://{bucket}/{key}", f"s3://{bucket}/{key}")
+        super().put(bucket, key, data)
 
 
 class Site:
@@ -237,6 +243,31 @@ def test_a_store_that_is_down_leaves_the_task_to_come_back(site: Site) -> None:
     assert is_envelope(load_input)
     assert closing["eventType"] == "WorkflowExecutionCompleted"
     assert "decision.lane_crashed" not in [r["event"] for r in logs]
+
+
+def test_a_store_that_cannot_take_a_decisions_payload_leaves_the_task_to_come_back(
+    site: Site,
+) -> None:
+    """Encoding the next task's input fails for now: nothing is sent (a warning naming the
+    object), and the redelivered task schedules it once the store takes writes again."""
+    decider_payloads = Payloads(site.store, bucket="b", prefix="flotod/")
+    for _ in site.decider(decider_payloads):
+        workflow_id, run_id = site.start()
+        with capture_logs() as logs:
+            site.store.refused = f"/{LOAD.id_}/"
+            site.complete("Extract", big())
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not any(
+                r["event"] == "decision.payload_unavailable" for r in logs
+            ):
+                time.sleep(0.05)
+            site.store.refused = ""
+            load_input = site.complete("Load", "{}")
+            closing = site.closing(workflow_id, run_id)
+    warning = next(r for r in logs if r["event"] == "decision.payload_unavailable")
+    assert f"/{workflow_id}/{run_id}/{LOAD.id_}/" in warning["uri"]
+    assert is_envelope(load_input)
+    assert closing["eventType"] == "WorkflowExecutionCompleted"
 
 
 def test_the_daemon_starts_a_child_from_a_large_signal(tmp_path: Path) -> None:
