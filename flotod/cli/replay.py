@@ -15,7 +15,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,8 +25,12 @@ from flotod.cli.executions import latest_run_id
 from flotod.cli.operator import Target, add_connection_arguments, resolve_target
 from flotod.config import DEFAULT_CONFIG_PATH, ServiceConfig, load_config
 from flotod.engine import HistoryError, ReplayResult, replay_check
+from flotod.engine.decisions import payload_limit
+from flotod.engine.handlers import with_max_payload
 from flotod.engine.replay import DecisionHandler, safe
 from flotod.errors import ConfigError, FlotodError, SpecError, SwfError
+from flotod.payloads import PayloadError, Payloads, PayloadUnavailable
+from flotod.payloads.history import holds_envelopes, resolve_events
 from flotod.services.decider import decider_handler
 from flotod.specs import DeciderSpec, load_decider_spec
 
@@ -70,6 +74,9 @@ class Decider:
 
     logic: DeciderSpec | DecisionHandler
     workflow_type: tuple[str, str] | None = None
+    # What resolves the large payloads a history refers to: the config's [payloads], made
+    # on first use (most histories hold none).
+    payloads: Callable[[], Payloads] = Payloads.off
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -132,6 +139,13 @@ def swf_target(args: argparse.Namespace) -> Target:
         raise Unreadable("SWF settings from the config: " + "; ".join(exc.problems)) from None
 
 
+def config_payloads(args: argparse.Namespace) -> Payloads:
+    """What resolves large payloads: the config's ``[payloads]``, which comes with the SWF
+    settings (same endpoint and credentials); off when the config sets no bucket."""
+    payloads = getattr(swf_target(args), "payloads", None)  # Target.payloads: [payloads]
+    return payloads if isinstance(payloads, Payloads) else Payloads.off()
+
+
 def fetch(target: Target, workflow_id: str, run_id: str | None = None) -> Recorded:
     try:
         run = run_id or latest_run_id(target.swf, target.domain, workflow_id)
@@ -160,10 +174,24 @@ def open_runs(target: Target, workflow_type: tuple[str, str]) -> list[tuple[str,
 
 
 def check(recorded: Recorded, decider: Decider) -> ReplayResult:
+    events, logic = recorded.events, decider.logic
+    if holds_envelopes(events):
+        # Decided with large payloads in S3: read back the values the decider read, and
+        # decide as it did, without SWF's 32,768-character bound.
+        try:
+            events = resolve_events(events, decider.payloads())
+        except PayloadError as exc:
+            uri = f" ({exc.uri})" if exc.uri and exc.uri not in str(exc) else ""
+            raise Unreadable(f"history {recorded.label}: {exc.reason}: {exc}{uri}") from None
+        except PayloadUnavailable as exc:
+            raise Unreadable(
+                f"history {recorded.label}: payload_unavailable: {exc} ({exc.uri})"
+            ) from None
+        logic = with_max_payload(logic, payload_limit(True))  # type: ignore[arg-type]
     try:
         return replay_check(
-            recorded.events,
-            decider.logic,
+            events,
+            logic,
             workflow_id=recorded.workflow_id,
             run_id=recorded.run_id,
         )
@@ -269,6 +297,7 @@ def _replay(args: argparse.Namespace) -> int:
         decider = read_spec_file(args.spec)
     else:
         decider = config_decider(args.config, args.instance)
+    decider = replace(decider, payloads=functools.cache(lambda: config_payloads(args)))
     if args.workflow_id is not None:
         recorded = fetch(swf_target(args), args.workflow_id, args.run_id)
         return _one(recorded, decider, args.json)

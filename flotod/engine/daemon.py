@@ -101,6 +101,7 @@ class DaemonSettings:
     continue_after_events: int
     child_timeout_seconds: int
     allow: Allowlist = ALLOW_ALL  # what a request's spec may name (flotod.engine.allowlist)
+    max_payload: int = d.MAX_PAYLOAD  # a child's input (flotod.engine.decisions.payload_limit)
 
 
 @dataclass
@@ -211,7 +212,13 @@ def _read_requests(
             waiting.append(
                 (
                     key,
-                    parse_request(item.raw, settings.domain, settings.workflow_id, settings.allow),
+                    parse_request(
+                        item.raw,
+                        settings.domain,
+                        settings.workflow_id,
+                        settings.allow,
+                        settings.max_payload,
+                    ),
                 )
             )
         except Rejected as exc:

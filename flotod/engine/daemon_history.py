@@ -20,6 +20,7 @@ from flotod.engine.daemon_requests import (
     REJECTED_MARKER,
     START_SIGNAL,
 )
+from flotod.payloads.reference import UNRESOLVED_SIGNAL
 from flotod.safe_json import loads
 
 CHILD_CLOSED_EVENTS = frozenset(
@@ -79,6 +80,21 @@ def _field(text: Any, name: str) -> Any:
     """``name`` of the JSON object in ``text``; None when it is no such object."""
     value = _json(text)
     return value.get(name) if isinstance(value, dict) else None
+
+
+_UNRESOLVED_PREFIX = '{"' + UNRESOLVED_SIGNAL + '":'
+
+
+def _unresolved(raw: Any) -> str | None:
+    """The reason a signal's input is missing, when it was a large payload's reference that
+    could never be resolved (flotod.payloads.history put the fault in its place)."""
+    if not (isinstance(raw, str) and raw.startswith(_UNRESOLVED_PREFIX)):
+        return None
+    fault = _field(raw, UNRESOLVED_SIGNAL)
+    if not isinstance(fault, dict):
+        return None
+    where = f" ({fault['uri']})" if fault.get("uri") else ""
+    return f"{fault.get('reason')}: signal input could not be read{where}: {fault.get('message')}"
 
 
 def describe(exc: BaseException) -> str:
@@ -219,7 +235,10 @@ class DaemonHistory:
     def _signal(self, attrs: Mapping[str, Any], event_id: int) -> None:
         name = attrs.get("signalName")
         if name == START_SIGNAL:
-            self.requests[f"s{event_id}"] = Request(raw=attrs.get("input") or "")
+            raw = attrs.get("input") or ""
+            fault = _unresolved(raw)
+            key = f"s{event_id}"
+            self.requests[key] = Request(raw=raw) if fault is None else Request(reason=fault)
         elif name == CLOSED_SIGNAL:
             reason = self._child_closed(attrs.get("input"))
             if reason is not None:

@@ -68,11 +68,16 @@ def _spec_value(raw: Any) -> Any:
 
 
 def parse_request(
-    payload: Any, domain: str, daemon_workflow_id: str, allow: Allowlist = ALLOW_ALL
+    payload: Any,
+    domain: str,
+    daemon_workflow_id: str,
+    allow: Allowlist = ALLOW_ALL,
+    max_payload: int = MAX_PAYLOAD,
 ) -> ChildRequest:
     """Validate a signal's decoded input (a dict, or JSON text of one); raise Rejected.
 
-    ``daemon_workflow_id`` goes into the child's input, so it counts towards SWF's limit.
+    ``daemon_workflow_id`` goes into the child's input, so it counts towards ``max_payload``
+    (SWF's limit, or a larger bound when large payloads go to S3).
     ``allow`` bounds what the spec's tasks may name and the child's workflow id.
     """
     if isinstance(payload, str):
@@ -110,8 +115,9 @@ def parse_request(
         workflow_id=workflow_id,
     )
     size = len(child_input(request, daemon_workflow_id))
-    if size > MAX_PAYLOAD:
-        raise Rejected(f"the child's input would be {size} characters; SWF allows {MAX_PAYLOAD}")
+    if size > max_payload:
+        allows = "SWF allows" if max_payload == MAX_PAYLOAD else "the limit is"
+        raise Rejected(f"the child's input would be {size} characters; {allows} {max_payload}")
     return request
 
 
@@ -164,7 +170,11 @@ def with_input(events: list[dict[str, Any]], input_text: str | None) -> list[dic
 
 
 def decide_child(
-    events: list[dict[str, Any]], workflow_id: str, run_id: str, allow: Allowlist = ALLOW_ALL
+    events: list[dict[str, Any]],
+    workflow_id: str,
+    run_id: str,
+    allow: Allowlist = ALLOW_ALL,
+    max_payload: int = MAX_PAYLOAD,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Decisions for a child the daemon started, and an error note when its input is broken.
 
@@ -181,7 +191,13 @@ def decide_child(
         if any(e.get("eventType") in _CLOSED for e in events):
             return [], str(exc)
         return [fail_workflow("invalid_child_input", {"error": str(exc)})], str(exc)
-    decisions = decide(with_input(events, parsed.input_text), parsed.spec, workflow_id, allow=allow)
+    decisions = decide(
+        with_input(events, parsed.input_text),
+        parsed.spec,
+        workflow_id,
+        allow=allow,
+        max_payload=max_payload,
+    )
     closing = any(x.get("decisionType") in _REPORTED_CLOSES for x in decisions)
     if closing and parsed.daemon_workflow_id and not _signalled(events):
         signal = signal_external(

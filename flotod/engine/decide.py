@@ -61,6 +61,7 @@ def decide(
     *,
     started_event_id: int | None = None,
     allow: Allowlist | None = None,
+    max_payload: int = d.MAX_PAYLOAD,
 ) -> list[d.Decision]:
     """Decisions for the execution whose complete, ascending history is ``events``.
 
@@ -70,6 +71,8 @@ def decide(
     ``allow`` bounds a spec that came with the run (see :mod:`flotod.engine.allowlist`): a task
     that names something outside it, generated ones included, fails the run (``not_allowed``)
     before anything is scheduled.
+    ``max_payload`` (:func:`flotod.engine.decisions.payload_limit`): the longest task input
+    or result the run may build before it fails with ``payload_too_large``.
 
     Raises :class:`~flotod.errors.IncompleteHistoryError`, and nothing else, when the events
     do not run from event 1 (to ``started_event_id``): such a task must not be answered.
@@ -86,7 +89,7 @@ def decide(
             return _Decider(state, spec, workflow_id).failing(
                 d.fail_workflow("not_allowed", refused)
             )
-    return decide_from(state, spec, workflow_id)
+    return decide_from(state, spec, workflow_id, max_payload)
 
 
 def replay(events: Sequence[Event], spec: DeciderSpec) -> Replay:
@@ -98,9 +101,11 @@ def decider_error(exc: Exception) -> d.Decision:
     return d.fail_workflow("decider_error", {"error": f"{type(exc).__name__}: {exc}"})
 
 
-def decide_from(state: Replay, spec: DeciderSpec, workflow_id: str | None) -> list[d.Decision]:
+def decide_from(
+    state: Replay, spec: DeciderSpec, workflow_id: str | None, max_payload: int = d.MAX_PAYLOAD
+) -> list[d.Decision]:
     """Decisions for an execution already replayed into ``state``, which this only reads."""
-    decider = _Decider(state, spec, workflow_id)
+    decider = _Decider(state, spec, workflow_id, max_payload)
     try:
         return decider.run()
     except _Fail as fail:
@@ -116,6 +121,7 @@ def decide_dynamic(
     *,
     started_event_id: int | None = None,
     allow: Allowlist | None = None,
+    max_payload: int = d.MAX_PAYLOAD,
 ) -> list[d.Decision]:
     """Like :func:`decide`, with the tasks read from the input's ``activity_tasks`` list."""
     check_complete(events, started_event_id)
@@ -127,7 +133,14 @@ def decide_dynamic(
         return [d.fail_workflow(fail.reason, fail.details)]
     except Exception as exc:
         return [d.fail_workflow("decider_error", {"error": f"{type(exc).__name__}: {exc}"})]
-    return decide(events, spec, workflow_id, started_event_id=started_event_id, allow=allow)
+    return decide(
+        events,
+        spec,
+        workflow_id,
+        started_event_id=started_event_id,
+        allow=allow,
+        max_payload=max_payload,
+    )
 
 
 def _is_closed(events: Sequence[Event]) -> bool:
@@ -171,8 +184,15 @@ def _dynamic_spec(events: Sequence[Event], defaults: DeciderSpec) -> DeciderSpec
 class _Decider:
     """One decision: replay the history, then plan what is due within SWF's limits."""
 
-    def __init__(self, state: Replay, spec: DeciderSpec, workflow_id: str | None):
+    def __init__(
+        self,
+        state: Replay,
+        spec: DeciderSpec,
+        workflow_id: str | None,
+        max_payload: int = d.MAX_PAYLOAD,
+    ):
         self.spec = spec
+        self.max_payload = max_payload
         self.workflow_id = workflow_id
         self.state = state
         self.graph = state.graph
@@ -322,14 +342,14 @@ class _Decider:
 
     def _payload(self, task_id: str, value: Any) -> str:
         text = d.to_json(value)
-        if len(text) > d.MAX_PAYLOAD:
+        if len(text) > self.max_payload:
             raise _Fail(
                 "payload_too_large",
                 {
                     "task": task_id,
                     "payload": "input",
                     "size": len(text),
-                    "limit": d.MAX_PAYLOAD,
+                    "limit": self.max_payload,
                 },
             )
         return text
@@ -394,7 +414,7 @@ class _Decider:
     def _result_text(self) -> str:
         result = self.graph.final_result()
         text = d.to_json(result)
-        if len(text) > d.MAX_PAYLOAD:
+        if len(text) > self.max_payload:
             sizes = {k: len(d.to_json(v)) for k, v in result.items()}
             largest = sorted(sizes, key=lambda k: -sizes[k])[:10]
             raise _Fail(
@@ -402,7 +422,7 @@ class _Decider:
                 {
                     "payload": "workflow result",
                     "size": len(text),
-                    "limit": d.MAX_PAYLOAD,
+                    "limit": self.max_payload,
                     "largest": {k: sizes[k] for k in largest},
                 },
             )

@@ -19,6 +19,9 @@ MAX_OPEN_ACTIVITIES = 1000
 MAX_OPEN_TIMERS = 1000
 MAX_OPEN_CHILDREN = 1000
 MAX_PAYLOAD = 32768
+# With [payloads] on, values past MAX_PAYLOAD are stored in S3 after the engine decides, so
+# the engine only stops a runaway value, clearly, before it is built, sent and stored.
+MAX_OFFLOADED = 256 * 1024 * 1024
 MAX_REASON = 256
 MAX_ID = 256
 MAX_TIMER_SECONDS = MAX_SECONDS
@@ -42,6 +45,12 @@ Decision = dict[str, Any]
 def to_json(value: Any) -> str:
     """Compact, key-sorted JSON, so that one value always gives one text."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def payload_limit(offloaded: bool) -> int:
+    """The longest task input or workflow result the engine builds: SWF's own limit unless
+    large payloads leave SWF (``[payloads]`` with a bucket). The one place that decides it."""
+    return MAX_OFFLOADED if offloaded else MAX_PAYLOAD
 
 
 def closes_workflow(decisions: Sequence[Mapping[str, Any]]) -> bool:

@@ -14,8 +14,8 @@ from flotod.engine.allowlist import ALLOW_ALL, Allowlist
 from flotod.engine.daemon import DaemonSettings, decide_daemon
 from flotod.engine.daemon_requests import CHILD_TYPE, DAEMON_TYPE, decide_child
 from flotod.engine.decide import decide, decide_dynamic
-from flotod.engine.decisions import Decision
-from flotod.engine.replays import Replays
+from flotod.engine.decisions import MAX_PAYLOAD, Decision
+from flotod.engine.replays import DEFAULT_MAX_EVENTS, Replays
 from flotod.specs import DeciderSpec
 from flotod.swf.types import DecisionTask
 
@@ -42,18 +42,32 @@ class SpecHandler:
     """A static spec. With ``max_events`` > 0 each run's replay state is kept (bounded by the
     events read), so a run's next task replays only its new events. Raises
     IncompleteHistoryError for events that do not run from event 1 to the task's started
-    event: such a task must not be answered."""
+    event: such a task must not be answered. ``max_payload``: see
+    :func:`flotod.engine.decisions.payload_limit`."""
 
-    def __init__(self, spec: DeciderSpec, max_events: int = 0) -> None:
+    def __init__(
+        self, spec: DeciderSpec, max_events: int = 0, max_payload: int = MAX_PAYLOAD
+    ) -> None:
         self.spec = spec
-        self.replays = Replays(spec, max_events=max_events) if max_events else None
+        self.max_payload = max_payload
+        self.replays = (
+            Replays(spec, max_events=max_events, max_payload=max_payload) if max_events else None
+        )
 
     def __call__(self, task: DecisionTask) -> Answer:
         execution = task.workflow_execution
         started = task.started_event_id
         if self.replays is None:
             workflow_id = execution.workflow_id
-            return Answer(decide(task.events, self.spec, workflow_id, started_event_id=started))
+            return Answer(
+                decide(
+                    task.events,
+                    self.spec,
+                    workflow_id,
+                    started_event_id=started,
+                    max_payload=self.max_payload,
+                )
+            )
         key = (execution.workflow_id, execution.run_id)
         # held: the kept state had read up to the run's previous task (this process decided
         # it), and replaying went on from there.
@@ -73,9 +87,12 @@ class DynamicHandler:
     """Each execution carries its tasks in its input; ``defaults`` gives the rest, and
     ``allow`` bounds what those tasks may name."""
 
-    def __init__(self, defaults: DeciderSpec, allow: Allowlist = ALLOW_ALL) -> None:
+    def __init__(
+        self, defaults: DeciderSpec, allow: Allowlist = ALLOW_ALL, max_payload: int = MAX_PAYLOAD
+    ) -> None:
         self.spec = defaults
         self.allow = allow
+        self.max_payload = max_payload
 
     def __call__(self, task: DecisionTask) -> Answer:
         workflow_id = task.workflow_execution.workflow_id
@@ -86,6 +103,7 @@ class DynamicHandler:
                 workflow_id,
                 started_event_id=task.started_event_id,
                 allow=self.allow,
+                max_payload=self.max_payload,
             )
         )
 
@@ -104,6 +122,7 @@ class DaemonHandler:
     continue_after_events: int
     child_timeout_seconds: int
     allow: Allowlist = ALLOW_ALL
+    max_payload: int = MAX_PAYLOAD  # a child's input and result (decisions.payload_limit)
 
     def __call__(self, task: DecisionTask) -> Answer:
         kind = (task.workflow_type.get("name"), task.workflow_type.get("version"))
@@ -118,12 +137,13 @@ class DaemonHandler:
                 continue_after_events=self.continue_after_events,
                 child_timeout_seconds=self.child_timeout_seconds,
                 allow=self.allow,
+                max_payload=self.max_payload,
             )
             outcome = decide_daemon(task.events, settings)
             return Answer(outcome.decisions, outcome.notes)
         if kind == CHILD_TYPE:
             decisions, error = decide_child(
-                task.events, execution.workflow_id, execution.run_id, self.allow
+                task.events, execution.workflow_id, execution.run_id, self.allow, self.max_payload
             )
             notes = [] if error is None else [_note("daemon.bad_child_input", error=error)]
             return Answer(decisions, notes)
@@ -133,6 +153,20 @@ class DaemonHandler:
 
     def forget(self, workflow_id: str, run_id: str) -> None:
         """Nothing is kept between tasks."""
+
+
+def with_max_payload(logic: DeciderSpec | Handler, max_payload: int) -> DeciderSpec | Handler:
+    """``logic`` (a spec or a decider's handler) deciding with ``max_payload``: what replays
+    a run that was decided with large payloads in S3 (flotod replay). A daemon's handler and
+    others come back as they are."""
+    if isinstance(logic, DeciderSpec):
+        return SpecHandler(logic, DEFAULT_MAX_EVENTS, max_payload)
+    if isinstance(logic, SpecHandler):
+        events = logic.replays.max_events if logic.replays is not None else 0
+        return SpecHandler(logic.spec, events, max_payload)
+    if isinstance(logic, DynamicHandler):
+        return DynamicHandler(logic.spec, logic.allow, max_payload)
+    return logic
 
 
 def _note(event: str, level: str = "error", **fields: Any) -> dict[str, Any]:

@@ -456,6 +456,11 @@ def _control(text: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) and "flotod" in value else None
 
 
+def control_task(text: Any) -> str | None:
+    """The task id in a ``control`` flotod wrote (a child's, a timer's); None otherwise."""
+    return _control_task(text)
+
+
 def _control_task(text: Any) -> str | None:
     body = _control(text)
     task = body.get("task") if body else None

@@ -34,10 +34,16 @@ class Replays:
     deciding thread; it does no locking.
     """
 
-    def __init__(self, spec: DeciderSpec, max_events: int = DEFAULT_MAX_EVENTS) -> None:
+    def __init__(
+        self,
+        spec: DeciderSpec,
+        max_events: int = DEFAULT_MAX_EVENTS,
+        max_payload: int = d.MAX_PAYLOAD,
+    ) -> None:
         if max_events < 1:
             raise ValueError("max_events must be at least 1")
         self.spec = spec
+        self.max_payload = max_payload
         self.max_events = max_events
         self._runs: SizedLRU[Replay] = SizedLRU(max_events)  # state, events it has read
         self.held = 0  # tasks decided from a kept state (read on with only the news)
@@ -77,7 +83,7 @@ class Replays:
             return [decider_error(exc)]
         self.held += held
         self._runs.put(key, state, len(events))
-        return decide_from(state, self.spec, workflow_id)
+        return decide_from(state, self.spec, workflow_id, self.max_payload)
 
     @property
     def events(self) -> int:

@@ -72,7 +72,8 @@ class PrometheusMetrics(Metrics):
             "Decision tasks handled: completed (decisions sent), rejected (SWF refused them as "
             "invalid; the run was failed instead), not_sent (the task had timed out, or SWF "
             "kept failing), history_incomplete (left to time out and be read whole), crashed "
-            "(the decider raised).",
+            "(the decider raised), payload_unavailable (a large payload's store could not be "
+            "reached; left to time out and be decided again).",
             ["task_list", "outcome"],
             registry=reg,
         )

@@ -25,6 +25,10 @@ PREFIX = '{"' + TAG + '":'
 MAX_ENVELOPE = 4096  # a reference is a few hundred characters; anything longer is a value
 Encoding = Literal["none", "zlib"]
 ENCODINGS: tuple[Encoding, ...] = ("none", "zlib")
+# A signal's input that cannot be resolved does not fail the run it reached (the sender's
+# fault is not the run's): flotod.payloads.history puts ``{UNRESOLVED_SIGNAL: details}`` in
+# its place, which the daemon rejects with that reason and the spec engine never reads.
+UNRESOLVED_SIGNAL = "flotod.unresolved"
 
 
 @dataclass(frozen=True)

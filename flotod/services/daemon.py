@@ -14,6 +14,7 @@ import structlog
 
 from flotod.config import ServiceConfig
 from flotod.engine.daemon_requests import DAEMON_TYPE
+from flotod.engine.decisions import payload_limit
 from flotod.engine.handlers import DaemonHandler
 from flotod.errors import AlreadyExistsError
 from flotod.services.decisions import DecisionPoller, DecisionSource, sticky_list
@@ -71,6 +72,7 @@ def daemon_poller(proc: ServiceProcess) -> DecisionPoller:
                 continue_after_events=cfg.continue_after_events,
                 child_timeout_seconds=cfg.child_execution_timeout_seconds,
                 allow=cfg.allow,
+                max_payload=payload_limit(proc.payloads.enabled),
             ),
             label=f" for {cfg.workflow_id}",
             before_poll=workflow.ensure,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import structlog
 
 from flotod.config import ServiceConfig
+from flotod.engine.decisions import MAX_PAYLOAD, payload_limit
 from flotod.engine.handlers import DynamicHandler, Handler, SpecHandler
 from flotod.services.decisions import DecisionPoller, DecisionSource, sticky_list
 from flotod.services.process import ServiceProcess
@@ -14,9 +15,10 @@ from flotod.specs import DeciderSpec
 log = structlog.get_logger("flotod.decider")
 
 
-def decider_handler(config: ServiceConfig) -> Handler:
+def decider_handler(config: ServiceConfig, max_payload: int = MAX_PAYLOAD) -> Handler:
     """The handler for a decider config: its spec, keeping replay states when the history
-    cache is on (a reload builds a new one: a new spec starts with nothing kept)."""
+    cache is on (a reload builds a new one: a new spec starts with nothing kept).
+    ``max_payload``: the process's bound on inputs and results (payload_limit)."""
     decider = config.decider
     if decider.dynamic:
         return DynamicHandler(
@@ -26,9 +28,12 @@ def decider_handler(config: ServiceConfig) -> Handler:
                 default_activity_task_list=decider.default_activity_task_list or None,
             ),
             decider.allow,
+            max_payload,
         )
     assert decider.spec is not None, "a loaded non-dynamic decider config always has a spec"
-    return SpecHandler(decider.spec, max_events=decider.history_cache_events)
+    return SpecHandler(
+        decider.spec, max_events=decider.history_cache_events, max_payload=max_payload
+    )
 
 
 def decider_poller(proc: ServiceProcess) -> DecisionPoller:
@@ -44,7 +49,7 @@ def decider_poller(proc: ServiceProcess) -> DecisionPoller:
         decider = config.decider
         return DecisionSource(
             task_list=decider.task_list,
-            handler=decider_handler(config),
+            handler=decider_handler(config, payload_limit(proc.payloads.enabled)),
             label="",
             after_close=after_close,
             sticky_list=sticky_list(decider.task_list, proc, decider.sticky),

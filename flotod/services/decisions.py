@@ -22,7 +22,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import structlog
@@ -36,9 +36,12 @@ from flotod.engine import (
     decision_rejected,
     ends_workflow,
 )
+from flotod.engine.failing import failing_run
 from flotod.engine.handlers import Answer, Handler
 from flotod.errors import IncompleteHistoryError, SwfError, UnknownResourceError, ValidationError
 from flotod.metrics.base import DecisionOutcome
+from flotod.payloads import PayloadUnavailable
+from flotod.payloads.history import EventPayloadError, encode_decisions, resolve_counted
 from flotod.services.lanes import Lane
 from flotod.services.process import ServiceProcess
 from flotod.swf import DecisionTask, RetryPolicy
@@ -217,7 +220,13 @@ class DecisionPoller:
         if sticky:
             self.sticky_wait = queued_seconds(task)
         decisions = handle_decision_task(
-            self._proc, task, source.handler, source.task_list, lambda: self.route(source), sticky
+            self._proc,
+            task,
+            source.handler,
+            source.task_list,
+            lambda: self.route(source),
+            sticky,
+            self.history,
         )
         with self._lock:
             if decisions is None:
@@ -349,6 +358,36 @@ def _send_once(proc: ServiceProcess, task: DecisionTask, decisions: list[Decisio
     return True
 
 
+def resolved_task(
+    proc: ServiceProcess, task: DecisionTask, history: HistoryCache | None = None
+) -> DecisionTask:
+    """``task`` with the large payloads in its events resolved (``proc.payloads``), and the
+    resolved events held in ``history`` in place of the ones polled, so that a run's next
+    task resolves only its new events. Raises what :func:`resolve_counted` raises."""
+    execution = task.workflow_execution
+    wid, rid = execution.workflow_id, execution.run_id
+    start = history.resolved(wid, rid, task.events) if history is not None else 0
+    events, chars = resolve_counted(task.events, proc.payloads, start)
+    if history is not None:
+        history.settle(wid, rid, task.events, events, chars)
+    return task if events is task.events else replace(task, events=events)
+
+
+def _decide(
+    proc: ServiceProcess, task: DecisionTask, handler: Handler, history: HistoryCache | None
+) -> Answer:
+    """The handler's answer for the task's resolved history; a reference that can never
+    resolve fails the run instead (with its children asked to cancel, as the engine does)."""
+    try:
+        ready = resolved_task(proc, task, history)
+    except EventPayloadError as exc:
+        details = exc.details()
+        fields = {("in_event" if k == "event" else k): v for k, v in details.items()}
+        note = {"event": "decision.payload_unresolved", "level": "error", **fields}
+        return Answer(failing_run(task.events, exc.reason, details), [note])
+    return handler(ready)
+
+
 def handle_decision_task(
     proc: ServiceProcess,
     task: DecisionTask,
@@ -356,13 +395,18 @@ def handle_decision_task(
     task_list: str,
     route: Callable[[], Route | None] = lambda: None,
     sticky: bool = False,
+    history: HistoryCache | None = None,
 ) -> list[Decision] | None:
     """Decide and respond for one task with its ids bound to every record; never raises.
 
     ``route`` is asked just before answering (a stop that began while deciding counts);
     ``sticky``: the task came from this process's own list (logged).
+    Large payloads (``proc.payloads``) are resolved in the events before the handler reads
+    them (and held resolved in ``history``, the poller's cache), and encoded in the
+    decisions after it.
     Returns the decisions sent, or None when none were (the handler crashed: a bug, logged
-    with its traceback; SWF times the task out and hands it out again).
+    with its traceback; or a payload's store could not be reached: SWF times the task out
+    and hands it out again).
     """
     execution = task.workflow_execution
     received = time.monotonic()
@@ -370,7 +414,16 @@ def handle_decision_task(
         workflow_id=execution.workflow_id, run_id=execution.run_id, task_list=task_list
     ):
         try:
-            answer: Answer = handler(task)
+            answer: Answer = _decide(proc, task, handler, history)
+            answer.decisions = encode_decisions(
+                answer.decisions, proc.payloads, execution.workflow_id, execution.run_id
+            )
+        except PayloadUnavailable as exc:
+            # Not answered: the store may be back when SWF hands the task out again.
+            log.warning("decision.payload_unavailable", uri=exc.uri, error=str(exc))
+            waited = time.monotonic() - received
+            proc.metrics.decision_done(task_list, "payload_unavailable", waited)
+            return None
         except IncompleteHistoryError as exc:
             # Not answered: SWF hands the task out again after its timeout, and the history
             # is then read whole (what was kept for the run is dropped by the caller).

@@ -12,7 +12,13 @@ import pytest
 from structlog.testing import capture_logs
 
 from flotod.swf import SwfClient
-from flotod.swf.histories import MAX_PAGE, MIN_PAGE, HistoryCache, HistoryMismatch
+from flotod.swf.histories import (
+    MAX_PAGE,
+    MIN_PAGE,
+    PAYLOAD_EVENT_CHARS,
+    HistoryCache,
+    HistoryMismatch,
+)
 from flotod.swf.types import DecisionTask
 from tests.conftest import endpoint_client
 
@@ -66,6 +72,29 @@ def test_least_recently_used_runs_go_first_when_events_exceed_the_bound() -> Non
     assert cache.events == 4 and cache.known("w", "a") == 0
     with pytest.raises(ValueError, match="at least 1"):
         HistoryCache(max_events=0)
+
+
+def test_resolved_payloads_are_held_once_and_weigh_what_they_hold() -> None:
+    """The poller resolves only what follows the resolved events, and a held history with
+    large values counts them against the bound (one event per PAYLOAD_EVENT_CHARS)."""
+    cache = HistoryCache(max_events=50)
+    polled = cache.join("w", "r", _newest_first(1, 3))
+    assert cache.resolved("w", "r", polled) == 0
+    resolved = [*polled[:2], {"eventId": 3, "eventType": "X", "value": "v" * 10_000}]
+    cache.settle("w", "r", polled, resolved, 10_000)
+    assert cache.events == 3 + 5  # 10,000 characters weigh 5 events
+    polled = cache.join("w", "r", _newest_first(3, 6))  # overlaps the last held event
+    assert polled[:2] == resolved[:2] and polled[2] is not resolved[2]
+    assert cache.resolved("w", "r", polled) == 2
+    assert cache.resolved("w", "r", list(polled)) == 0, "only the list held counts"
+    cache.settle("w", "r", list(polled), polled, 0)  # not what is held: ignored
+    assert cache.resolved("w", "r", polled) == 2
+    cache.settle("w", "r", polled, polled, 0)
+    assert cache.resolved("w", "r", polled) == 6 and cache.events == 6 + 5
+    big = [*polled, {"eventId": 7, "eventType": "X"}]
+    cache.put("w", "r", big)
+    cache.settle("w", "r", big, big, 100 * PAYLOAD_EVENT_CHARS)  # more than the whole bound
+    assert cache.known("w", "r") == 0
 
 
 def test_the_page_follows_what_polls_needed() -> None:
