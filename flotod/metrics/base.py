@@ -25,7 +25,9 @@ PollKind = Literal["decision", "activity"]
 # The log events of flotod.services.decisions, as outcomes: decisions sent; refused as
 # invalid and answered with the run's failure instead; not sent (too late, SWF failing); the
 # history incomplete (not answered); a handler that raised.
-DecisionOutcome = Literal["completed", "rejected", "not_sent", "history_incomplete", "crashed"]
+DecisionOutcome = Literal[
+    "completed", "rejected", "not_sent", "history_incomplete", "unserved_version", "crashed"
+]
 
 
 class Metrics:

@@ -37,7 +37,13 @@ from flotod.engine import (
     ends_workflow,
 )
 from flotod.engine.handlers import Answer, Handler
-from flotod.errors import IncompleteHistoryError, SwfError, UnknownResourceError, ValidationError
+from flotod.errors import (
+    IncompleteHistoryError,
+    SwfError,
+    UnknownResourceError,
+    UnservedVersionError,
+    ValidationError,
+)
 from flotod.metrics.base import DecisionOutcome
 from flotod.services.lanes import Lane
 from flotod.services.process import ServiceProcess
@@ -376,6 +382,10 @@ def handle_decision_task(
             # is then read whole (what was kept for the run is dropped by the caller).
             log.warning("decision.history_incomplete", error=str(exc), events=len(task.events))
             proc.metrics.decision_done(task_list, "history_incomplete", time.monotonic() - received)
+            return None
+        except UnservedVersionError as exc:
+            log.error("decision.unserved_version", error=str(exc), note="left unanswered")
+            proc.metrics.decision_done(task_list, "unserved_version", time.monotonic() - received)
             return None
         except Exception:
             log.exception("decision.crashed", events=len(task.events))
