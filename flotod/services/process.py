@@ -15,6 +15,7 @@ import structlog
 
 from flotod.config import ServiceConfig, reload_config
 from flotod.config.checks import secret_file_warnings
+from flotod.config.reload import Reload
 from flotod.errors import ConfigError, FlotodError, SwfError, TransientSwfError
 from flotod.metrics import NO_METRICS, Metrics
 from flotod.metrics.opening import open_metrics
@@ -83,6 +84,9 @@ class ServiceProcess:
         self._status = ""
         self._status_at = 0.0
         self.log = self._logger()
+        # What a reload must pass besides the config checks (a decider's specs against its
+        # open runs): the reload with whatever it refuses kept as it was.
+        self.vet_reload: Callable[[ServiceConfig, Reload], Reload] | None = None
 
     def _logger(self) -> Any:
         """A bound logger made after (re)configuring: binding freezes the processors."""
@@ -164,6 +168,8 @@ class ServiceProcess:
         self.notifier.reloading()
         try:
             result = reload_config(self.config)
+            if self.vet_reload is not None:
+                result = self.vet_reload(self.config, result)
         except ConfigError as exc:
             for problem in exc.problems:
                 self.log.error("config.reload_rejected", problem=problem)
