@@ -102,7 +102,7 @@ def check_open_runs(config: ServiceConfig, warn: Callable[[str], None]) -> list[
     running decider refuses the unchecked versions itself (logging why).
     """
     try:
-        swf = make_client(config)
+        swf = make_client(config, quick=True)
     except FlotodError as exc:
         warn(f"open runs not checked: {exc}")
         return []

@@ -25,8 +25,11 @@ from flotod.swf import RetryPolicy, SwfClient
 from flotod.swf.credentials import resolve_credentials
 
 
-def make_client(config: ServiceConfig) -> SwfClient:
+def make_client(config: ServiceConfig, quick: bool = False) -> SwfClient:
     """The SWF client a service uses: few retries inside a call, the loop backs off itself.
+
+    ``quick``: one attempt and a short connect timeout, for a command that must answer soon
+    whatever SWF does (``--check-config`` under ``systemctl reload``).
 
     Credentials are found by the same rule as the ``flotod`` command's
     (:func:`flotod.swf.credentials.resolve_credentials`), so a config that works for one
@@ -44,10 +47,14 @@ def make_client(config: ServiceConfig) -> SwfClient:
         endpoint_url=swf.endpoint_url or None,
         region=swf.region,
         identity=swf.resolved_identity(),
-        retry=RetryPolicy(max_attempts=3, base_seconds=0.2, cap_seconds=2.0),
+        retry=RetryPolicy(max_attempts=1 if quick else 3, base_seconds=0.2, cap_seconds=2.0),
         max_pool_connections=pool_size(config),
+        **({"connect_timeout": QUICK_CONNECT_TIMEOUT} if quick else {}),
         **credentials.client_arguments(),
     )
+
+
+QUICK_CONNECT_TIMEOUT = 3.0
 
 
 def pool_size(config: ServiceConfig) -> int:

@@ -64,7 +64,7 @@ class Refusal:
     def line(self) -> str:
         """The one line ``--check-config`` prints."""
         if self.unchecked:
-            return f"{self.version}: the spec could not be checked against its open runs: " + (
+            return f"{self.version}: the spec was not checked: " + (
                 self.reason
                 if not self.workflow_id
                 else f"open run {safe(self.workflow_id)} (run {safe(self.run_id)}): {self.reason}"
