@@ -131,3 +131,10 @@ def test_a_reload_sees_which_versions_changed(two_versions: Path, write: Write) 
     taken = reload.effective(current).decider.versions
     assert names(taken["v2"]) == ["changed"]
     assert taken["v1"] == current.decider.versions["v1"]
+
+
+def test_every_version_is_a_child_type_the_config_serves(two_versions: Path, write: Write) -> None:
+    """A dynamic decider's default allowlist names the config's workflow types: each version."""
+    write("dyn.toml", '[decider.dyn]\ntask_list = "dyn"\ndynamic = true\n')
+    allow = load_config(two_versions.parent, "decider", "dyn").decider.allow
+    assert {"order:v1", "order:v2"} <= allow.child_workflow_types
