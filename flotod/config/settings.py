@@ -425,8 +425,9 @@ SETTINGS: tuple[Setting, ...] = (
         "spec_file",
         Text(max_length=4096, pattern=_PATH, pattern_help=_PATH_HELP),
         "",
-        "JSON DeciderSpec file (relative to the config file). Re-read on reload, which is "
-        "refused while the new spec would decide an open run otherwise than its history shows.",
+        "JSON DeciderSpec file (relative to the config file). Re-read on reload; with "
+        "workflow_type_name set, a new spec that would decide an open run otherwise than its "
+        "history shows is refused.",
         reloadable=True,
     ),
     Setting(
