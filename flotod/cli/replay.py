@@ -16,7 +16,6 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from flotod.errors import ConfigError, FlotodError, SpecError, SwfError
 from flotod.payloads import PayloadError, Payloads, PayloadUnavailable
 from flotod.payloads.history import holds_envelopes, resolve_events
 from flotod.services.decider import decider_handler
+from flotod.services.spec_check import open_runs as list_open_runs
 from flotod.specs import DeciderSpec, load_decider_spec
 
 HELP = (
@@ -42,7 +42,6 @@ HELP = (
 EX_AGREE = 0
 EX_DIVERGED = 1
 EX_UNREADABLE = 2
-OPEN_RUNS_WINDOW = timedelta(days=366)  # SWF runs at most a year
 
 
 class Unreadable(FlotodError):
@@ -70,10 +69,11 @@ class Recorded:
 
 @dataclass(frozen=True)
 class Decider:
-    """What decides in the replay, and the workflow type its runs have (for --all-open)."""
+    """What decides in the replay, and the workflow types its runs have (for --all-open):
+    one, or one per version of a table with ``specs``."""
 
     logic: DeciderSpec | DecisionHandler
-    workflow_type: tuple[str, str] | None = None
+    workflow_types: tuple[tuple[str, str], ...] = ()
     # What resolves the large payloads a history refers to: the config's [payloads], made
     # on first use (most histories hold none).
     payloads: Callable[[], Payloads] = Payloads.off
@@ -129,7 +129,8 @@ def config_decider(config: str | None, instance: str | None) -> Decider:
     decider = loaded.decider
     handler = decider_handler(loaded)
     name = decider.workflow_type_name
-    return Decider(handler, (name, decider.workflow_type_version) if name else None)
+    versions = tuple(decider.versions) or (decider.workflow_type_version,)
+    return Decider(handler, tuple((name, v) for v in versions) if name else ())
 
 
 def swf_target(args: argparse.Namespace) -> Target:
@@ -156,18 +157,11 @@ def fetch(target: Target, workflow_id: str, run_id: str | None = None) -> Record
 
 
 def open_runs(target: Target, workflow_type: tuple[str, str]) -> list[tuple[str, str]]:
-    name, version = workflow_type
     try:
-        infos = target.swf.list_open_workflow_executions(
-            target.domain,
-            oldest_start=datetime.now(UTC) - OPEN_RUNS_WINDOW,
-            type_name=name,
-            type_version=version,
-        )
+        return list_open_runs(target.swf, target.domain, workflow_type)
     except SwfError as exc:
+        name, version = workflow_type
         raise Unreadable(f"open runs of {safe(name)}:{safe(version)} from SWF: {exc}") from None
-    infos.sort(key=lambda i: i.get("startTimestamp") or datetime.min.replace(tzinfo=UTC))
-    return [(i["execution"]["workflowId"], i["execution"]["runId"]) for i in infos]
 
 
 # -- reporting --------------------------------------------------------------------------------
@@ -271,19 +265,21 @@ def _many(
 
 
 def _all_open(args: argparse.Namespace, decider: Decider) -> int:
-    if decider.workflow_type is None:
+    if not decider.workflow_types:
         raise Unreadable(
             "--all-open needs the decider's workflow type: use --instance NAME of a "
             "[decider.NAME] table with workflow_type_name"
         )
     target = swf_target(args)
-    name, version = decider.workflow_type
     runs = [
         functools.partial(fetch, target, workflow_id, run_id)
-        for workflow_id, run_id in open_runs(target, decider.workflow_type)
+        for workflow_type in decider.workflow_types
+        for workflow_id, run_id in open_runs(target, workflow_type)
     ]
-    what = f"open runs of {safe(name)}:{safe(version)}"
-    about = {"workflow_type": {"name": name, "version": version}}
+    shown = ", ".join(f"{safe(n)}:{safe(v)}" for n, v in decider.workflow_types)
+    what = f"open runs of {shown}"
+    types = [{"name": n, "version": v} for n, v in decider.workflow_types]
+    about = {"workflow_type": types[0]} if len(types) == 1 else {"workflow_types": types}
     return _many(what, runs, decider, args.json, about)
 
 
@@ -334,7 +330,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--all-open",
         action="store_true",
         help="replay every open run of the decider's workflow type (workflow_type_name and "
-        "workflow_type_version of its [decider.NAME] table)",
+        "workflow_type_version of its [decider.NAME] table, or every version of its specs, "
+        "each run with the spec of its version)",
     )
     spec = parser.add_mutually_exclusive_group()
     spec.add_argument(

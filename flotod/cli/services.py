@@ -18,7 +18,7 @@ from flotod.config import ServiceConfig, add_config_arguments, resolve_config
 from flotod.errors import EX_SOFTWARE, FlotodError
 from flotod.runtime import add_daemon_arguments, configure_logging, daemonize
 from flotod.services.daemon import run_daemon
-from flotod.services.decider import run_decider
+from flotod.services.decider import check_open_runs, run_decider
 from flotod.services.process import ServiceProcess, make_client
 from flotod.services.worker import run_worker
 
@@ -50,7 +50,7 @@ def run_service(kind: str, loop: Loop, argv: Sequence[str] | None = None) -> int
     if args.pidfile and not args.daemonize:
         print(f"flotod-{kind}: --pidfile needs --daemonize", file=sys.stderr)
         return 64
-    config = resolve_config(args, kind)
+    config = resolve_config(args, kind, vet=check_open_runs if kind == "decider" else None)
     if isinstance(config, int):
         return config
     try:

@@ -109,10 +109,15 @@ def _build_process(
     if kind in ("decider", "worker"):
         apply_code_paths(where, values, entries, problems)
     if kind == "decider":
-        spec = load_decider_logic(where, values, entries, table_file, swf_values, problems)
+        logic = load_decider_logic(where, values, entries, table_file, swf_values, problems)
         if problems:
             return None
-        return DeciderConfig(**values, spec=spec, allow=build_allowlist(kind, values, raw))
+        return DeciderConfig(
+            **values,
+            spec=logic.spec,
+            versions=logic.versions,
+            allow=build_allowlist(kind, values, raw),
+        )
     if kind == "worker":
         import_worker_modules(where, values, entries, problems)
         return WorkerConfig(**values) if not problems else None

@@ -65,6 +65,7 @@ class LoggingConfig:
 class DeciderConfig:
     task_list: str = field(metadata=about("decider", "task_list"))
     spec_file: str = declared("decider", "spec_file")
+    specs: tuple[tuple[str, str], ...] = declared("decider", "specs")
     spec_object: str = declared("decider", "spec_object")
     dynamic: bool = declared("decider", "dynamic")
     default_activity_task_list: str = declared("decider", "default_activity_task_list")
@@ -83,8 +84,10 @@ class DeciderConfig:
     python_path: tuple[str, ...] = declared("decider", "python_path")
     virtualenv: str = declared("decider", "virtualenv")
     metrics_listen: str = declared("decider", "metrics_listen")
-    # The loaded workflow logic; None for a dynamic decider.
+    # The loaded workflow logic; None for a dynamic decider and for ``specs``.
     spec: DeciderSpec | None = field(default=None, compare=True, repr=False)
+    # With ``specs``: the loaded spec of each workflow type version, in the table's order.
+    versions: dict[str, DeciderSpec] = field(default_factory=dict, repr=False)
     # The allowed_* settings with the config's defaults filled in (flotod.config.allowed).
     allow: Allowlist = field(default=ALLOW_ALL, repr=False)
 

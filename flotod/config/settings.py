@@ -170,7 +170,29 @@ class Listen:
         return value
 
 
-ValueType = Text | Integer | Boolean | TextList | Listen
+@dataclass(frozen=True)
+class PathTable:
+    """A TOML table of names to file paths, e.g. ``{ v1 = "a.json", v2 = "b.json" }``; kept as
+    (name, path) pairs in the order written, since a frozen config holds no dict."""
+
+    key_max_length: int = 64
+    key_help: str = "names"
+
+    def describe(self) -> str:
+        return f"a table of at least one of {self.key_help} to paths without control characters"
+
+    def convert(self, value: Any) -> tuple[tuple[str, str], ...]:
+        if not isinstance(value, dict) or not value:
+            raise Invalid(self.describe())
+        for key, path in value.items():
+            if not key or len(key) > self.key_max_length or not isinstance(path, str):
+                raise Invalid(self.describe())
+            if re.fullmatch(_PATH, path) is None:
+                raise Invalid(self.describe())
+        return tuple(value.items())
+
+
+ValueType = Text | Integer | Boolean | TextList | Listen | PathTable
 
 REQUIRED: Any = object()
 """Default marker for a setting that has no default and must be written in the file."""
@@ -403,7 +425,22 @@ SETTINGS: tuple[Setting, ...] = (
         "spec_file",
         Text(max_length=4096, pattern=_PATH, pattern_help=_PATH_HELP),
         "",
-        "JSON DeciderSpec file (relative to the config file). Re-read on reload.",
+        "JSON DeciderSpec file (relative to the config file). Re-read on reload; with "
+        "workflow_type_name set, a new spec that would decide an open run otherwise than its "
+        "history shows is refused.",
+        reloadable=True,
+    ),
+    Setting(
+        "decider",
+        "specs",
+        PathTable(key_help="workflow type versions (1 to 64 characters)"),
+        (),
+        "Serve several versions of workflow_type_name side by side: a table of SWF workflow "
+        'type version to JSON DeciderSpec file, e.g. { v1 = "order-v1.json", v2 = '
+        '"order-v2.json" } (relative to the config file). Each version is registered and each '
+        "run decided by the spec of the version it was started with; instead of spec_file, "
+        "spec_object and workflow_type_version. Re-read on reload: a version whose new spec "
+        "would decide an open run otherwise than its history shows keeps its old spec.",
         reloadable=True,
     ),
     Setting(
@@ -444,7 +481,8 @@ SETTINGS: tuple[Setting, ...] = (
         "workflow_type_version",
         Text(allow_empty=False, max_length=64),
         "v1",
-        "Version of workflow_type_name.",
+        "Version of workflow_type_name (the one version of spec_file, spec_object or dynamic; "
+        "with specs, the table's keys are the versions).",
     ),
     Setting(
         "decider",

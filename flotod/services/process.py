@@ -15,6 +15,7 @@ import structlog
 
 from flotod.config import ServiceConfig, reload_config
 from flotod.config.checks import secret_file_warnings
+from flotod.config.reload import Reload
 from flotod.errors import ConfigError, FlotodError, SwfError, TransientSwfError
 from flotod.metrics import NO_METRICS, Metrics
 from flotod.metrics.opening import open_metrics
@@ -25,8 +26,11 @@ from flotod.swf import RetryPolicy, SwfClient
 from flotod.swf.credentials import resolve_credentials
 
 
-def make_client(config: ServiceConfig) -> SwfClient:
+def make_client(config: ServiceConfig, quick: bool = False) -> SwfClient:
     """The SWF client a service uses: few retries inside a call, the loop backs off itself.
+
+    ``quick``: one attempt and a short connect timeout, for a command that must answer soon
+    whatever SWF does (``--check-config`` under ``systemctl reload``).
 
     Credentials are found by the same rule as the ``flotod`` command's
     (:func:`flotod.swf.credentials.resolve_credentials`), so a config that works for one
@@ -44,10 +48,14 @@ def make_client(config: ServiceConfig) -> SwfClient:
         endpoint_url=swf.endpoint_url or None,
         region=swf.region,
         identity=swf.resolved_identity(),
-        retry=RetryPolicy(max_attempts=3, base_seconds=0.2, cap_seconds=2.0),
+        retry=RetryPolicy(max_attempts=1 if quick else 3, base_seconds=0.2, cap_seconds=2.0),
         max_pool_connections=pool_size(config),
+        **({"connect_timeout": QUICK_CONNECT_TIMEOUT} if quick else {}),
         **credentials.client_arguments(),
     )
+
+
+QUICK_CONNECT_TIMEOUT = 3.0
 
 
 def pool_size(config: ServiceConfig) -> int:
@@ -87,6 +95,9 @@ class ServiceProcess:
         self._status = ""
         self._status_at = 0.0
         self.log = self._logger()
+        # What a reload must pass besides the config checks (a decider's specs against its
+        # open runs): the reload with whatever it refuses kept as it was.
+        self.vet_reload: Callable[[ServiceConfig, Reload], Reload] | None = None
 
     def _logger(self) -> Any:
         """A bound logger made after (re)configuring: binding freezes the processors."""
@@ -168,6 +179,8 @@ class ServiceProcess:
         self.notifier.reloading()
         try:
             result = reload_config(self.config)
+            if self.vet_reload is not None:
+                result = self.vet_reload(self.config, result)
         except ConfigError as exc:
             for problem in exc.problems:
                 self.log.error("config.reload_rejected", problem=problem)
