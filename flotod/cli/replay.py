@@ -23,15 +23,13 @@ from flotod.cli import output
 from flotod.cli.executions import latest_run_id
 from flotod.cli.operator import Target, add_connection_arguments, resolve_target
 from flotod.config import DEFAULT_CONFIG_PATH, ServiceConfig, load_config
-from flotod.engine import HistoryError, ReplayResult, replay_check
-from flotod.engine.decisions import payload_limit
-from flotod.engine.handlers import with_max_payload
+from flotod.engine import HistoryError, ReplayResult
 from flotod.engine.replay import DecisionHandler, safe
 from flotod.errors import ConfigError, FlotodError, SpecError, SwfError
 from flotod.payloads import PayloadError, Payloads, PayloadUnavailable
-from flotod.payloads.history import holds_envelopes, resolve_events
 from flotod.services.decider import decider_handler
 from flotod.services.spec_check import open_runs as list_open_runs
+from flotod.services.spec_check import replay_resolved
 from flotod.specs import DeciderSpec, load_decider_spec
 
 HELP = (
@@ -168,27 +166,21 @@ def open_runs(target: Target, workflow_type: tuple[str, str]) -> list[tuple[str,
 
 
 def check(recorded: Recorded, decider: Decider) -> ReplayResult:
-    events, logic = recorded.events, decider.logic
-    if holds_envelopes(events):
-        # Decided with large payloads in S3: read back the values the decider read, and
-        # decide as it did, without SWF's 32,768-character bound.
-        try:
-            events = resolve_events(events, decider.payloads())
-        except PayloadError as exc:
-            uri = f" ({exc.uri})" if exc.uri and exc.uri not in str(exc) else ""
-            raise Unreadable(f"history {recorded.label}: {exc.reason}: {exc}{uri}") from None
-        except PayloadUnavailable as exc:
-            raise Unreadable(
-                f"history {recorded.label}: payload_unavailable: {exc} ({exc.uri})"
-            ) from None
-        logic = with_max_payload(logic, payload_limit(True))  # type: ignore[arg-type]
     try:
-        return replay_check(
-            events,
-            logic,
+        return replay_resolved(
+            recorded.events,
+            decider.logic,
+            decider.payloads,
             workflow_id=recorded.workflow_id,
             run_id=recorded.run_id,
         )
+    except PayloadError as exc:
+        uri = f" ({exc.uri})" if exc.uri and exc.uri not in str(exc) else ""
+        raise Unreadable(f"history {recorded.label}: {exc.reason}: {exc}{uri}") from None
+    except PayloadUnavailable as exc:
+        raise Unreadable(
+            f"history {recorded.label}: payload_unavailable: {exc} ({exc.uri})"
+        ) from None
     except HistoryError as exc:
         raise Unreadable(f"history {recorded.label}: {exc}") from None
 

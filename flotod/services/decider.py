@@ -79,7 +79,9 @@ def run_decider(proc: ServiceProcess) -> int:
     agree with the open runs they would decide (:mod:`flotod.services.spec_check`)."""
 
     def vet(current: ServiceConfig, result: Reload) -> Reload:
-        vetted = vet_reload(proc.swf, current, result, proc.log, proc.progress.beat)
+        vetted = vet_reload(
+            proc.swf, current, result, proc.log, proc.progress.beat, lambda: proc.payloads
+        )
         register_new_types(proc, current, vetted.effective(current))
         return vetted
 

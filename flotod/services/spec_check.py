@@ -21,9 +21,13 @@ from typing import Any
 
 from flotod.config import ServiceConfig
 from flotod.config.reload import Reload, changed_versions, diff_configs
-from flotod.engine import HistoryError, replay_check
+from flotod.engine import HistoryError, ReplayResult, replay_check
+from flotod.engine.decisions import payload_limit
+from flotod.engine.handlers import with_max_payload
 from flotod.engine.replay import DecisionHandler, safe
 from flotod.errors import SwfError
+from flotod.payloads import PayloadError, Payloads, PayloadUnavailable
+from flotod.payloads.history import holds_envelopes, resolve_events
 from flotod.specs import DeciderSpec
 from flotod.swf import SwfClient
 
@@ -84,12 +88,31 @@ class Refusal:
         return out
 
 
+def replay_resolved(
+    events: list[dict[str, Any]],
+    logic: DeciderSpec | DecisionHandler,
+    payloads: Callable[[], Payloads],
+    *,
+    workflow_id: str | None = None,
+    run_id: str = "",
+) -> ReplayResult:
+    """:func:`replay_check` of a history that may refer to large payloads kept in S3: they
+    are read back (``payloads`` is called only then) and decided without SWF's bound, as the
+    decider that wrote the history decided. Raises what :func:`replay_check` raises, and
+    PayloadError / PayloadUnavailable for a value that cannot be read."""
+    if holds_envelopes(events):
+        events = resolve_events(events, payloads())
+        logic = with_max_payload(logic, payload_limit(True))  # type: ignore[arg-type]
+    return replay_check(events, logic, workflow_id=workflow_id, run_id=run_id)
+
+
 def first_refusal(
     swf: SwfClient,
     domain: str,
     workflow_type: WorkflowType,
     logic: DeciderSpec | DecisionHandler | None,
     beat: Callable[[], None] = lambda: None,
+    payloads: Callable[[], Payloads] = Payloads.off,
 ) -> Refusal | None:
     """Replay every open run of ``workflow_type`` through ``logic``; None when all agree.
 
@@ -111,10 +134,15 @@ def first_refusal(
         beat()
         try:
             events = swf.get_workflow_execution_history(domain, workflow_id, run_id)
-            result = replay_check(events, logic, workflow_id=workflow_id, run_id=run_id)
-        except SwfError as exc:
+            result = replay_resolved(
+                events, logic, payloads, workflow_id=workflow_id, run_id=run_id
+            )
+        except (SwfError, PayloadUnavailable) as exc:
             reason = f"its history could not be read: {exc}"
             return Refusal(workflow_type, reason, workflow_id, run_id, unchecked=True)
+        except PayloadError as exc:
+            reason = f"cannot be replayed: {exc.reason}: {exc}"
+            return Refusal(workflow_type, reason, workflow_id, run_id)
         except HistoryError as exc:
             return Refusal(workflow_type, f"cannot be replayed: {exc}", workflow_id, run_id)
         if result.divergence is not None:
@@ -143,6 +171,7 @@ def refusals(
     previous: ServiceConfig | None,
     new: ServiceConfig,
     beat: Callable[[], None] = lambda: None,
+    payloads: Callable[[], Payloads] = Payloads.off,
 ) -> list[Refusal]:
     """One per changed version (every version without ``previous``) whose new spec an open
     run refuses."""
@@ -150,7 +179,7 @@ def refusals(
         return []
     out = []
     for workflow_type, spec in _to_check(previous, new).items():
-        refusal = first_refusal(swf, new.swf.domain, workflow_type, spec, beat)
+        refusal = first_refusal(swf, new.swf.domain, workflow_type, spec, beat, payloads)
         if refusal is not None:
             out.append(refusal)
     return out
@@ -181,10 +210,11 @@ def vet_reload(
     result: Reload,
     log: Any,
     beat: Callable[[], None] = lambda: None,
+    payloads: Callable[[], Payloads] = Payloads.off,
 ) -> Reload:
     """A decider's reload with each refused version kept as it was, each refusal logged as
     one ``config.reload_refused`` error; every other change still applies."""
-    refused = refusals(swf, current, result.effective(current), beat)
+    refused = refusals(swf, current, result.effective(current), beat, payloads)
     for refusal in refused:
         log.error("config.reload_refused", **refusal.fields())
     if not refused:
