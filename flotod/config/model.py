@@ -62,6 +62,20 @@ class LoggingConfig:
 
 
 @dataclass(frozen=True)
+class PayloadsConfig:
+    """``[payloads]``: where values past SWF's limit go; off while ``s3_bucket`` is empty."""
+
+    s3_bucket: str = declared("payloads", "s3_bucket")
+    s3_prefix: str = declared("payloads", "s3_prefix")
+    threshold_bytes: int = declared("payloads", "threshold_bytes")
+    compress: bool = declared("payloads", "compress")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.s3_bucket)
+
+
+@dataclass(frozen=True)
 class DeciderConfig:
     task_list: str = field(metadata=about("decider", "task_list"))
     spec_file: str = declared("decider", "spec_file")
@@ -142,6 +156,7 @@ class ServiceConfig:
     process: ProcessConfig
     path: Path
     files: tuple[Path, ...]
+    payloads: PayloadsConfig = field(default_factory=PayloadsConfig)
 
     @property
     def decider(self) -> DeciderConfig:
