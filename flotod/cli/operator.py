@@ -22,7 +22,6 @@ from flotod.config.files import read_config
 from flotod.config.loader import convert_table
 from flotod.errors import ConfigError
 from flotod.swf import RetryPolicy, SwfClient
-from flotod.swf.credentials import resolve_credentials
 
 # An operator waits for an answer: retry briefly, then say what is wrong.
 OPERATOR_RETRY = RetryPolicy(max_attempts=3, base_seconds=0.2, cap_seconds=1.0)
@@ -94,13 +93,7 @@ def resolve_target(args: argparse.Namespace) -> Target:
     }
     settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
     config_path = Path(args.config) if args.config is not None else DEFAULT_CONFIG_PATH
-    credentials = resolve_credentials(
-        endpoint_url=settings.endpoint_url,
-        profile=settings.profile,
-        access_key_id=settings.access_key_id,
-        secret_access_key=settings.secret_access_key,
-        config_path=config_path,
-    )
+    credentials = settings.credentials(config_path)
     if getattr(args, "verbose", False):
         say = "flotod:"
         endpoint = settings.endpoint_url or f"AWS's SWF endpoint in {settings.region}"

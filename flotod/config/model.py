@@ -18,6 +18,7 @@ from typing import Any
 from flotod.config.settings import Executor, Kind, LogFormat, LogLevel, Setting, settings_of
 from flotod.engine.allowlist import ALLOW_ALL, Allowlist
 from flotod.specs import DeciderSpec
+from flotod.swf.credentials import Credentials, resolve_credentials
 
 
 def about(section: str, name: str) -> dict[str, Setting]:
@@ -53,6 +54,17 @@ class SwfConfig:
         if self.identity:
             return self.identity
         return f"{socket.gethostname()}:{os.getpid()}"[:256]
+
+    def credentials(self, config_path: Path | None) -> Credentials:
+        """The credentials for every AWS client of a process that reads ``config_path`` (SWF
+        and S3 alike), by the one rule of :func:`~flotod.swf.credentials.resolve_credentials`."""
+        return resolve_credentials(
+            endpoint_url=self.endpoint_url,
+            profile=self.profile,
+            access_key_id=self.access_key_id,
+            secret_access_key=self.secret_access_key,
+            config_path=config_path,
+        )
 
 
 @dataclass(frozen=True)

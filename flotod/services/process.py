@@ -22,7 +22,6 @@ from flotod.payloads import Payloads
 from flotod.runtime import Lifecycle, Notifier, Progress, Watchdog, configure_logging
 from flotod.services.backoff import Backoff
 from flotod.swf import RetryPolicy, SwfClient
-from flotod.swf.credentials import resolve_credentials
 
 
 def make_client(config: ServiceConfig) -> SwfClient:
@@ -33,13 +32,7 @@ def make_client(config: ServiceConfig) -> SwfClient:
     works for the other; against a loopback endpoint none are needed.
     """
     swf = config.swf
-    credentials = resolve_credentials(
-        endpoint_url=swf.endpoint_url,
-        profile=swf.profile,
-        access_key_id=swf.access_key_id,
-        secret_access_key=swf.secret_access_key,
-        config_path=config.path,
-    )
+    credentials = swf.credentials(config.path)
     return SwfClient(
         endpoint_url=swf.endpoint_url or None,
         region=swf.region,
