@@ -94,9 +94,21 @@ class ServiceProcess:
         self.log = self._logger()
         self.lifecycle.install()
         self.watchdog = Watchdog.from_environment(self.notifier, self.progress)
-        self.log.info("service.starting", domain=self.config.swf.domain, table=self.config.table)
+        self.log.info(
+            "service.starting",
+            domain=self.config.swf.domain,
+            table=self.config.table,
+            payloads=self.payloads_where(),
+        )
         for warning in secret_file_warnings(self.config):
             self.log.warning("config.secret_readable", problem=warning)
+
+    def payloads_where(self) -> str:
+        """Where values past the threshold go, for the start record: "off" or the S3 URI
+        prefix, so a process that cannot read its peers' references is found in its log."""
+        if not self.payloads.enabled:
+            return "off"
+        return f"s3://{self.payloads.bucket}/{self.payloads.prefix}"
 
     def close(self) -> None:
         """Stop the watchdog and the metrics server. The signal handlers stay: a late second
