@@ -9,6 +9,7 @@ DeleteObject. Errors are S3's XML (NoSuchBucket, NoSuchKey, ...), so boto3 raise
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from xml.sax.saxutils import escape
 from moto.s3.exceptions import MissingBucket
 from moto.s3.models import FakeBucket, S3Backend, s3_backends
 
+log = logging.getLogger(__name__)
 XML = "application/xml"
 LIST_LIMIT = 1000
 
@@ -109,7 +111,10 @@ class LocalS3:
         encoding = headers.get("content-encoding") or ""
         streaming = (headers.get("x-amz-content-sha256") or "").startswith("STREAMING-")
         if "aws-chunked" in encoding or streaming:
-            body = decode_aws_chunked(body)
+            try:
+                body = decode_aws_chunked(body)
+            except ValueError:
+                return _error(400, "IncompleteBody", "the aws-chunked body is malformed")
         with self._lock:
             try:
                 if not key:
@@ -117,6 +122,9 @@ class LocalS3:
                 return self._object(method, bucket, key, body)
             except MissingBucket:
                 reply = no_such_bucket(bucket)
+            except Exception:  # one bad request must not cost the endpoint its other clients
+                log.exception("s3 request failed method=%s path=%s", method, target)
+                reply = _error(500, "InternalError", "the embedded S3 failed; see its log")
         if method == "HEAD":
             reply.body = b""
         return reply

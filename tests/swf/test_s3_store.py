@@ -254,3 +254,30 @@ def test_local_swf_refuses_a_bad_bucket_name(capsys: pytest.CaptureFixture[str])
 
     assert main(["local-swf", "--port", "0", "--s3-bucket", "Bad_Name"]) == 64
     assert "--s3-bucket 'Bad_Name': expected" in capsys.readouterr().err
+
+
+def test_a_malformed_request_gets_an_s3_error_and_the_endpoint_keeps_serving(
+    swf_backend: LocalSWFBackend,
+) -> None:
+    """A broken aws-chunked body is answered, not dropped with a traceback on stderr."""
+    import http.client
+
+    swf_backend.s3.create_bucket(BUCKET)
+    server = make_server(swf_backend)
+    server.start_in_thread()
+    try:
+        host, port = server.server_address[:2]
+        connection = http.client.HTTPConnection(str(host), int(port), timeout=5)
+        body = b"zz;chunk-signature=x\r\nnot hex\r\n"
+        connection.request(
+            "PUT", f"/{BUCKET}/k", body=body, headers={"Content-Encoding": "aws-chunked"}
+        )
+        reply = connection.getresponse()
+        assert reply.status == 400
+        assert b"<Code>IncompleteBody</Code>" in reply.read()
+        connection.close()
+        store = connect(server.url)
+        store.put(BUCKET, "k", b"fine")
+        assert store.get(BUCKET, "k") == b"fine"
+    finally:
+        server.stop()
