@@ -236,7 +236,13 @@ def _show(args: argparse.Namespace, target: Target) -> int:
     pending = _pending_activities(events)
     counts = described.get("openCounts", {})
     chain = repeats(
-        target.swf, target.domain, args.workflow_id, run_id, info.get("startTimestamp"), events
+        target.swf,
+        target.domain,
+        args.workflow_id,
+        run_id,
+        info.get("startTimestamp"),
+        events,
+        target.payloads,
     )
     if args.json:
         output.print_json(
@@ -286,6 +292,8 @@ def _show(args: argparse.Namespace, target: Target) -> int:
         else:
             shown = _value(chain.result, 200, args.full)
             lines.append(("last result", f"{shown} (run {chain.result_run_id})"))
+            if chain.unresolved:
+                lines.append(("note", _unresolved(chain.unresolved)))
     width = max(len(k) for k, _ in lines)
     for key, value in lines:
         if value.startswith("\n"):  # a multi-line value: the key alone, the value below it

@@ -193,3 +193,24 @@ def test_show_says_in_one_line_when_the_result_is_gone(
     assert f"value not resolved: payload_missing: {uri}: the object does not exist" in note
     shown = large.run_json(capsys, "workflow", "show", "gone")
     assert isinstance(shown, dict) and shown["outcome"]["unresolved"].startswith("payload_missing")
+
+
+def test_a_repeating_workflows_last_result_kept_in_s3_is_resolved(large: Site) -> None:
+    """The flotod.result marker a repeating run records can be a reference too."""
+    from flotod.cli.repeats import result_marker
+    from flotod.engine.decisions import RESULT_MARKER
+
+    value = a_megabyte()
+    reference = codec(large).encode(json.dumps(value), workflow_id="rep", run_id="r", name="m")
+    events = [
+        {
+            "eventType": "MarkerRecorded",
+            "markerRecordedEventAttributes": {"markerName": RESULT_MARKER, "details": reference},
+        }
+    ]
+    assert result_marker(events, codec(large)) == (True, value, None)
+    uri = json.loads(reference)["uri"]
+    plain_s3(large.endpoint).delete_object(Bucket=BUCKET, Key=uri.split(f"{BUCKET}/", 1)[1])
+    found, shown, note = result_marker(events, codec(large))
+    assert found and shown["uri"] == uri
+    assert note is not None and note.startswith("payload_missing: ")
