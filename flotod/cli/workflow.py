@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from flotod.cli import output
-from flotod.cli.executions import latest_run_id, outcome_from_history, wait_for_outcome
+from flotod.cli.executions import (
+    attributes,
+    latest_run_id,
+    outcome_from_history,
+    resolve,
+    wait_for_outcome,
+)
 from flotod.cli.operator import Target, add_connection_arguments, resolve_target
 from flotod.cli.repeats import repeats
 from flotod.cli.timeline import timeline
@@ -245,9 +251,13 @@ def _show(args: argparse.Namespace, target: Target) -> int:
         target.payloads,
     )
     if args.json:
+        started = attributes(events[0]) if events else {}
+        given, given_note = resolve(started.get("input"), target.payloads)
         output.print_json(
             {
                 "execution": info,
+                "input": given,
+                "input_unresolved": given_note,
                 "open_counts": counts,
                 "pending_activities": pending,
                 "outcome": None if outcome is None else outcome.__dict__,

@@ -86,6 +86,9 @@ def test_start_with_a_megabyte_input_file_keeps_it_in_s3(
     assert is_envelope(sent) and len(sent) < 400
     assert f'"uri":"s3://{BUCKET}/flotod/big-in/no-run/input/' in sent
     assert json.loads(codec(large).decode(sent)) == value
+    shown = large.run_json(capsys, "workflow", "show", "big-in")
+    assert isinstance(shown, dict)
+    assert (shown["input"], shown["input_unresolved"]) == (value, None)
 
 
 def test_a_small_input_still_travels_as_itself(
