@@ -141,8 +141,7 @@ def swf_target(args: argparse.Namespace) -> Target:
 def config_payloads(args: argparse.Namespace) -> Payloads:
     """What resolves large payloads: the config's ``[payloads]``, which comes with the SWF
     settings (same endpoint and credentials); off when the config sets no bucket."""
-    payloads = getattr(swf_target(args), "payloads", None)  # Target.payloads: [payloads]
-    return payloads if isinstance(payloads, Payloads) else Payloads.off()
+    return swf_target(args).payloads
 
 
 def fetch(target: Target, workflow_id: str, run_id: str | None = None) -> Recorded:

@@ -56,13 +56,17 @@ class Reload:
             current,
             swf=replace(current.swf, **taken.get("swf", {})),
             logging=replace(current.logging, **taken.get("logging", {})),
+            payloads=replace(current.payloads, **taken.get("payloads", {})),
             process=replace(current.process, **taken.get(current.table, {})),
         )
 
     def _table(self, table: str) -> Any:
-        return {"swf": self.config.swf, "logging": self.config.logging}.get(
-            table, self.config.process
-        )
+        shared = {
+            "swf": self.config.swf,
+            "logging": self.config.logging,
+            "payloads": self.config.payloads,
+        }
+        return shared.get(table, self.config.process)
 
     @property
     def applied(self) -> tuple[Change, ...]:
@@ -77,6 +81,7 @@ def _tables(config: ServiceConfig) -> list[tuple[str, str, Any]]:
     return [
         ("swf", "swf", config.swf),
         ("logging", "logging", config.logging),
+        ("payloads", "payloads", config.payloads),
         (config.kind, config.table, config.process),
     ]
 

@@ -62,6 +62,7 @@ def print_config(config: ServiceConfig) -> str:
     for section, values in (
         ("swf", asdict(config.swf)),
         ("logging", asdict(config.logging)),
+        ("payloads", asdict(config.payloads)),
     ):
         out += ["", f"[{section}]", *_table(section, values)]
     process = {k: v for k, v in vars(config.process).items() if k != "spec"}
@@ -90,6 +91,7 @@ def reference_markdown() -> str:
     titles = {
         "swf": "`[swf]`: the SWF endpoint, shared by every process on the host",
         "logging": "`[logging]`: shared by every process on the host",
+        "payloads": "`[payloads]`: values past SWF's 32,768 characters, kept in S3",
         "decider": "`[decider.NAME]`: one table per decider instance (`flotod-decider@NAME`)",
         "worker": "`[worker.NAME]`: one table per worker instance (`flotod-worker@NAME`)",
         "daemon": "`[daemon.NAME]`: the child-workflow daemon (`flotod-daemon`)",

@@ -25,7 +25,7 @@ KINDS: tuple[Kind, ...] = get_args(Kind)
 LogLevel = Literal["debug", "info", "warning", "error"]
 LogFormat = Literal["auto", "journal", "logfmt", "json"]
 Executor = Literal["thread", "process"]
-SHARED_SECTIONS: tuple[str, ...] = ("swf", "logging")
+SHARED_SECTIONS: tuple[str, ...] = ("swf", "logging", "payloads")
 
 # SWF's own limit for names and identities (see docs/swf-facts).
 _SWF_NAME_MAX = 256
@@ -200,7 +200,8 @@ REQUIRED: Any = object()
 
 @dataclass(frozen=True)
 class Setting:
-    """One key of one table: ``section`` is "swf", "logging" or a process kind."""
+    """One key of one table: ``section`` is a shared table ("swf", "logging", "payloads") or
+    a process kind."""
 
     section: str
     name: str
@@ -359,6 +360,33 @@ _METRICS_HELP = (
 )
 
 
+# S3's bucket naming rules (general purpose buckets): 3 to 63 lowercase letters, digits, dots
+# and hyphens, a letter or digit at both ends, no "..", not shaped like an IP address, and none
+# of the prefixes and suffixes S3 reserves.
+_BUCKET_PATTERN = (
+    r"(?!xn--|sthree-|amzn-s3-demo-)(?!.*\.\.)(?!\d+\.\d+\.\d+\.\d+$)"
+    r"(?!.*(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$)"
+    r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
+)
+_BUCKET_HELP = (
+    '"" (off) or an S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens, '
+    'starting and ending with a letter or digit, no "..", not an IP address, not starting '
+    'with "xn--" or "sthree-"'
+)
+# An S3 key is at most 1,024 bytes; the prefix leaves room for the workflow id (256), run id,
+# task id (256) and hash that follow it. No control characters, and no leading "/", which
+# would make an empty first path segment that S3 consoles and lifecycle filters show oddly.
+_PREFIX_PATTERN = r"[^/\x00-\x1f\x7f][^\x00-\x1f\x7f]*"
+_PREFIX_HELP = (
+    '"" or a key prefix of up to 256 characters, not starting with "/", without control characters'
+)
+# A value of threshold_bytes or less stays in SWF. SWF's limit is 32,768 characters and a
+# UTF-8 byte count is never below the character count, so a value under the threshold always
+# fits; the room left above 32,000 is for what the engine wraps around a value it passes on
+# (a generator's output, a failure's details).
+MAX_THRESHOLD = 32_000
+
+
 SETTINGS: tuple[Setting, ...] = (
     # [swf]: shared by every process on the host
     Setting(
@@ -417,6 +445,45 @@ SETTINGS: tuple[Setting, ...] = (
         "auto",
         "auto: journald under systemd, logfmt on a terminal, JSON lines otherwise.",
         reloadable=True,
+    ),
+    # [payloads]: values past SWF's 32,768 characters, shared by every process on the host
+    Setting(
+        "payloads",
+        "s3_bucket",
+        Text(max_length=63, pattern=_BUCKET_PATTERN, pattern_help=_BUCKET_HELP),
+        "",
+        "S3 bucket where inputs, results, details and signal inputs larger than "
+        'threshold_bytes are kept, SWF carrying a small reference instead; "" turns this off '
+        "(such values then fail with payload_too_large). Reached with [swf]'s endpoint_url, "
+        "region and credentials. Every process of the deployment (deciders, workers, daemon, "
+        "the flotod command) needs the same bucket to read the references. A restart applies "
+        "a change.",
+    ),
+    Setting(
+        "payloads",
+        "s3_prefix",
+        Text(max_length=256, pattern=_PREFIX_PATTERN, pattern_help=_PREFIX_HELP),
+        "flotod/",
+        "Key prefix of the objects: <prefix><workflow id>/<run id>/<task id>/<sha256>. Put an "
+        "S3 lifecycle rule on it to expire them: flotod never deletes an object, since it "
+        "cannot know a history that still refers to it is gone.",
+    ),
+    Setting(
+        "payloads",
+        "threshold_bytes",
+        Integer(1, MAX_THRESHOLD),
+        30_000,
+        "A value longer than this many bytes (UTF-8) leaves SWF. At most 32,000: SWF takes "
+        "32,768 characters, and the rest is room for what flotod wraps around a value.",
+    ),
+    Setting(
+        "payloads",
+        "compress",
+        Boolean(),
+        False,
+        "Compress (zlib) a value past threshold_bytes first: if the compressed form fits, it "
+        "stays in SWF inline (base64) and S3 is not used for it; otherwise the compressed "
+        "bytes go to S3.",
     ),
     # [decider.NAME]
     Setting("decider", "task_list", Text(allow_empty=False), REQUIRED, "Decision task list."),

@@ -12,6 +12,7 @@ from flotod.engine.decisions import MAX_PAYLOAD, payload_limit
 from flotod.engine.handlers import DynamicHandler, Handler, SpecHandler
 from flotod.engine.versions import VersionedHandler
 from flotod.errors import FlotodError, SwfError
+from flotod.payloads.configured import payloads_from_config
 from flotod.services.decisions import DecisionPoller, DecisionSource, sticky_list
 from flotod.services.process import ServiceProcess, make_client
 from flotod.services.registration import register_one, types_for
@@ -117,7 +118,7 @@ def check_open_runs(config: ServiceConfig, warn: Callable[[str], None]) -> list[
         warn(f"open runs not checked: {exc}")
         return []
     problems = []
-    for refusal in refusals(swf, None, config):
+    for refusal in refusals(swf, None, config, payloads=lambda: payloads_from_config(config)):
         if refusal.unchecked:
             warn(f"{refusal.line()} (a running decider keeps its old spec until it can)")
         else:

@@ -23,7 +23,6 @@ from flotod.payloads import Payloads
 from flotod.runtime import Lifecycle, Notifier, Progress, Watchdog, configure_logging
 from flotod.services.backoff import Backoff
 from flotod.swf import RetryPolicy, SwfClient
-from flotod.swf.credentials import resolve_credentials
 
 
 def make_client(config: ServiceConfig, quick: bool = False) -> SwfClient:
@@ -37,13 +36,7 @@ def make_client(config: ServiceConfig, quick: bool = False) -> SwfClient:
     works for the other; against a loopback endpoint none are needed.
     """
     swf = config.swf
-    credentials = resolve_credentials(
-        endpoint_url=swf.endpoint_url,
-        profile=swf.profile,
-        access_key_id=swf.access_key_id,
-        secret_access_key=swf.secret_access_key,
-        config_path=config.path,
-    )
+    credentials = swf.credentials(config.path)
     return SwfClient(
         endpoint_url=swf.endpoint_url or None,
         region=swf.region,
@@ -112,9 +105,21 @@ class ServiceProcess:
         self.log = self._logger()
         self.lifecycle.install()
         self.watchdog = Watchdog.from_environment(self.notifier, self.progress)
-        self.log.info("service.starting", domain=self.config.swf.domain, table=self.config.table)
+        self.log.info(
+            "service.starting",
+            domain=self.config.swf.domain,
+            table=self.config.table,
+            payloads=self.payloads_where(),
+        )
         for warning in secret_file_warnings(self.config):
             self.log.warning("config.secret_readable", problem=warning)
+
+    def payloads_where(self) -> str:
+        """Where values past the threshold go, for the start record: "off" or the S3 URI
+        prefix, so a process that cannot read its peers' references is found in its log."""
+        if not self.payloads.enabled:
+            return "off"
+        return f"s3://{self.payloads.bucket}/{self.payloads.prefix}"
 
     def close(self) -> None:
         """Stop the watchdog and the metrics server. The signal handlers stay: a late second

@@ -16,6 +16,7 @@ from flotod.config import (
     DaemonConfig,
     DeciderConfig,
     LoggingConfig,
+    PayloadsConfig,
     SwfConfig,
     WorkerConfig,
 )
@@ -33,6 +34,7 @@ from flotod.config.settings import (
 DATACLASS_OF: dict[str, type[Any]] = {
     "swf": SwfConfig,
     "logging": LoggingConfig,
+    "payloads": PayloadsConfig,
     "decider": DeciderConfig,
     "worker": WorkerConfig,
     "daemon": DaemonConfig,
