@@ -38,6 +38,15 @@ class IncompleteHistoryError(FlotodError):
     """
 
 
+class UnservedVersionError(FlotodError):
+    """A decision task of a workflow type version this decider has no spec for.
+
+    The service logs it and leaves the task unanswered: another decider on the task list (or
+    this one once a reload adds the version) decides it after the task times out, whereas a
+    run failed here could never be taken back.
+    """
+
+
 class ConfigError(FlotodError):
     """Invalid configuration; ``problems`` holds one line per problem."""
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from flotod.engine.attributes import attributes_key
 from flotod.errors import SwfError, UnknownResourceError
+from flotod.payloads import PayloadError, Payloads, PayloadUnavailable, is_envelope
 from flotod.swf import SwfClient, decode_json_or_text
 
 # Closing event type -> the close status SWF reports for it.
@@ -42,7 +43,8 @@ def attributes(event: dict[str, Any]) -> dict[str, Any]:
 @dataclass(frozen=True)
 class Outcome:
     """The end of one execution: ``result`` is decoded JSON (or text); failures carry
-    ``reason`` and decoded ``details``."""
+    ``reason`` and decoded ``details``. A value kept in S3 is shown resolved; when it cannot
+    be, it stays the reference and ``unresolved`` says why in one line."""
 
     status: str
     result: Any = None
@@ -50,6 +52,7 @@ class Outcome:
     details: Any = None
     started: datetime | None = None
     closed: datetime | None = None
+    unresolved: str | None = None
 
     @property
     def seconds(self) -> float | None:
@@ -68,21 +71,40 @@ def _decoded(value: Any) -> Any:
     return decode_json_or_text(value) if isinstance(value, str) else value
 
 
-def outcome_from_history(events: Sequence[dict[str, Any]]) -> Outcome | None:
-    """The outcome recorded in ``events`` (ascending), or None while the execution is open."""
+def resolve(value: Any, payloads: Payloads | None) -> tuple[Any, str | None]:
+    """``value`` decoded, a payload reference resolved first; (the reference, why) when it
+    cannot be resolved: a missing or tampered object is something to show, not a crash."""
+    if payloads is None or not is_envelope(value):
+        return _decoded(value), None
+    try:
+        return _decoded(payloads.decode(value)), None
+    except PayloadError as exc:
+        return _decoded(value), f"{exc.reason}: {exc}"
+    except PayloadUnavailable as exc:
+        return _decoded(value), f"payload_unavailable: {exc}"
+
+
+def outcome_from_history(
+    events: Sequence[dict[str, Any]], payloads: Payloads | None = None
+) -> Outcome | None:
+    """The outcome recorded in ``events`` (ascending), or None while the execution is open;
+    with ``payloads``, a result or details kept in S3 is resolved."""
     started = events[0].get("eventTimestamp") if events else None
     for event in reversed(events):
         status = CLOSE_EVENTS.get(str(event.get("eventType")))
         if status is None:
             continue
         attrs = attributes(event)
+        result, result_note = resolve(attrs.get("result"), payloads)
+        details, details_note = resolve(attrs.get("details"), payloads)
         return Outcome(
             status=status,
-            result=_decoded(attrs.get("result")),
+            result=result,
             reason=attrs.get("reason") or attrs.get("cause"),
-            details=_decoded(attrs.get("details")),
+            details=details,
             started=started,
             closed=event.get("eventTimestamp"),
+            unresolved=result_note or details_note,
         )
     return None
 
@@ -122,6 +144,7 @@ def wait_for_outcome(
     timeout: float | None = None,
     interval: float = 0.5,
     on_tick: Callable[[float], None] | None = None,
+    payloads: Payloads | None = None,
 ) -> Outcome:
     """Block until the execution closes; ``on_tick(elapsed)`` runs between checks."""
     began = time.monotonic()
@@ -133,6 +156,6 @@ def wait_for_outcome(
             on_tick(elapsed)
         time.sleep(interval)
     events = swf.get_workflow_execution_history(domain, workflow_id, run_id)
-    outcome = outcome_from_history(events)
+    outcome = outcome_from_history(events, payloads)
     assert outcome is not None  # is_closed saw the closing event
     return outcome

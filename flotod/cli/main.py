@@ -18,6 +18,7 @@ from types import FrameType
 from flotod import __version__
 from flotod.cli import completion, configcheck, register, replay, workflow
 from flotod.cli.output import printable
+from flotod.config.settings import Invalid, settings_of
 from flotod.errors import EX_OK, EX_UNAVAILABLE, EX_USAGE, FlotodError
 
 AddArguments = Callable[[argparse.ArgumentParser], None]
@@ -26,7 +27,8 @@ Run = Callable[[argparse.Namespace], int]
 LOCAL_SWF_HELP = (
     "Run the embedded SWF endpoint (moto, extended) in the foreground: a development and test "
     "tool. State lives in memory only and is gone when it stops. Point boto3 or any flotod "
-    "service at the printed URL with endpoint_url."
+    "service at the printed URL with endpoint_url. The same port serves S3 (path-style) for "
+    "large payloads."
 )
 
 
@@ -66,6 +68,14 @@ def _local_swf_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=0,
         help="seed of the --inject-decision-failures draw",
+    )
+    parser.add_argument(
+        "--s3-bucket",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="create this S3 bucket at start (repeatable), e.g. the [payloads] s3_bucket; "
+        "CreateBucket works too",
     )
     parser.add_argument(
         "--log-level",
@@ -123,6 +133,14 @@ def _run_local_swf(args: argparse.Namespace) -> int:
         if not 0.0 <= share <= 1.0:
             print(f"flotod local-swf: {flag} must be between 0 and 1", file=sys.stderr)
             return EX_USAGE
+    bucket_name = settings_of("payloads")["s3_bucket"].type
+    for bucket in args.s3_bucket:
+        try:
+            if not bucket_name.convert(bucket):
+                raise Invalid(bucket_name.describe())
+        except Invalid as exc:
+            print(f"flotod local-swf: --s3-bucket {bucket!r}: expected {exc}", file=sys.stderr)
+            return EX_USAGE
     if not _is_loopback(args.host):
         log.warning(
             "listening on non-loopback address %s: anyone who can reach it controls every "
@@ -146,6 +164,8 @@ def _run_local_swf(args: argparse.Namespace) -> int:
             "decisions with a rate or limit cause",
             args.inject_decision_failures * 100,
         )
+    for bucket in args.s3_bucket:
+        backend.s3.create_bucket(bucket)
     try:
         server = make_server(backend, args.host, args.port)
     except OSError as exc:
@@ -161,6 +181,8 @@ def _run_local_swf(args: argparse.Namespace) -> int:
     server.start_in_thread()
     print(server.url, flush=True)
     log.info("embedded SWF listening url=%s poll_timeout=%s", server.url, args.poll_timeout)
+    if args.s3_bucket:
+        log.info("embedded S3 buckets=%s", ",".join(args.s3_bucket))
     try:
         while not stop.wait(0.5):
             pass

@@ -141,14 +141,17 @@ NOTES: dict[str, Notes] = {
             "prints, or an object with an events list and the run's workflow_id) or from "
             "SWF. The spec comes from --spec FILE or from the configuration's "
             "[decider.NAME] table, exactly as flotod-decider would load it (spec_file, "
-            "spec_object or dynamic). Nothing is sent to SWF but reads.",
+            "spec_object, dynamic, or specs: each run with the spec of its workflow type "
+            "version). Nothing is sent to SWF but reads.",
             "With several files or --all-open each run gets its line (and its divergence), "
             "then one line counts them; with --json, one document with a runs list. A run "
             "that cannot be read is reported and the others are still replayed.",
             "Before shipping a spec change, save histories of production runs as fixtures "
             "and replay them against the new spec in CI; before reloading a decider, "
-            "replay its open runs with --all-open. A change that diverges must ship as a "
-            "new workflow type version, so that runs in flight finish on the old spec.",
+            "replay its open runs with --all-open (flotod-decider --check-config and the "
+            "reload itself run the same check and refuse a diverging spec). A change that "
+            "diverges must ship as a new workflow type version (specs), so that runs in "
+            "flight finish on the old spec.",
         ),
         examples=(
             (

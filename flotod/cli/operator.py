@@ -11,18 +11,19 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import structlog
 
-from flotod.config import DEFAULT_CONFIG_PATH, SwfConfig
+from flotod.config import DEFAULT_CONFIG_PATH, PayloadsConfig, SwfConfig
 from flotod.config.checks import check_credentials
 from flotod.config.files import read_config
 from flotod.config.loader import convert_table
 from flotod.errors import ConfigError
+from flotod.payloads import Payloads
+from flotod.payloads.configured import payloads_for
 from flotod.swf import RetryPolicy, SwfClient
-from flotod.swf.credentials import resolve_credentials
 
 # An operator waits for an answer: retry briefly, then say what is wrong.
 OPERATOR_RETRY = RetryPolicy(max_attempts=3, base_seconds=0.2, cap_seconds=1.0)
@@ -50,10 +51,12 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
 
 @dataclass(frozen=True)
 class Target:
-    """The SWF settings in effect and a client for them."""
+    """The SWF settings in effect, a client for them, and the ``[payloads]`` codec that
+    writes and resolves values kept in S3 (off when the config sets no bucket)."""
 
     settings: SwfConfig
     swf: SwfClient
+    payloads: Payloads = field(default_factory=Payloads.off)
 
     @property
     def domain(self) -> str:
@@ -63,16 +66,23 @@ class Target:
 def swf_settings(config: str | None) -> SwfConfig:
     """The ``[swf]`` table of ``config``; defaults when no path was given and
     /etc/flotod does not exist (a development machine)."""
+    return shared_settings(config)[0]
+
+
+def shared_settings(config: str | None) -> tuple[SwfConfig, PayloadsConfig]:
+    """The ``[swf]`` and ``[payloads]`` tables of ``config`` (what reaching SWF and the
+    values kept in S3 takes); defaults when no path was given and /etc/flotod does not exist."""
     if config is None and not DEFAULT_CONFIG_PATH.exists():
-        return SwfConfig()
+        return SwfConfig(), PayloadsConfig()
     raw = read_config(Path(config) if config is not None else DEFAULT_CONFIG_PATH)
     problems = list(raw.problems)
     entries = raw.shared.get("swf", {})
     values = convert_table("swf", entries, None, problems)
     check_credentials(values, entries, problems)
+    payloads = convert_table("payloads", raw.shared.get("payloads", {}), None, problems)
     if problems:
         raise ConfigError(problems)
-    return SwfConfig(**values)
+    return SwfConfig(**values), PayloadsConfig(**payloads)
 
 
 def quiet_logs() -> None:
@@ -86,7 +96,7 @@ def quiet_logs() -> None:
 
 def resolve_target(args: argparse.Namespace) -> Target:
     quiet_logs()
-    settings = swf_settings(args.config)
+    settings, payload_settings = shared_settings(args.config)
     overrides = {
         "endpoint_url": args.endpoint_url,
         "domain": args.domain,
@@ -94,13 +104,7 @@ def resolve_target(args: argparse.Namespace) -> Target:
     }
     settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
     config_path = Path(args.config) if args.config is not None else DEFAULT_CONFIG_PATH
-    credentials = resolve_credentials(
-        endpoint_url=settings.endpoint_url,
-        profile=settings.profile,
-        access_key_id=settings.access_key_id,
-        secret_access_key=settings.secret_access_key,
-        config_path=config_path,
-    )
+    credentials = settings.credentials(config_path)
     if getattr(args, "verbose", False):
         say = "flotod:"
         endpoint = settings.endpoint_url or f"AWS's SWF endpoint in {settings.region}"
@@ -109,6 +113,9 @@ def resolve_target(args: argparse.Namespace) -> Target:
         for note in credentials.notes:
             print(f"{say} {note}", file=sys.stderr)
         print(f"{say} credentials: {credentials.source}", file=sys.stderr)
+        if payload_settings.enabled:
+            where = f"s3://{payload_settings.s3_bucket}/{payload_settings.s3_prefix}"
+            print(f"{say} large payloads: {where}", file=sys.stderr)
     swf = SwfClient(
         endpoint_url=settings.endpoint_url or None,
         region=settings.region or None,
@@ -117,4 +124,6 @@ def resolve_target(args: argparse.Namespace) -> Target:
         connect_timeout=CONNECT_TIMEOUT,
         **credentials.client_arguments(),
     )
-    return Target(settings, swf)
+    # S3 is reached like SWF: same endpoint (overrides included), region and credentials.
+    payloads = payloads_for(payload_settings, settings, config_path)
+    return Target(settings, swf, payloads)

@@ -13,30 +13,36 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flotod.cli.executions import resolve
 from flotod.engine.decisions import RESULT_MARKER
+from flotod.payloads import Payloads
 from flotod.swf import SwfClient
-from flotod.swf.limits import decode_json_or_text
 
 
 @dataclass(frozen=True)
 class Repeats:
-    """``runs`` in the chain up to the shown run; the newest recorded result and its run."""
+    """``runs`` in the chain up to the shown run; the newest recorded result and its run
+    (``unresolved`` says why, when that result is kept in S3 and cannot be read)."""
 
     runs: int
     result_run_id: str | None = None
     result: Any = None
+    unresolved: str | None = None
 
 
-def result_marker(events: Sequence[dict[str, Any]]) -> tuple[bool, Any]:
-    """(found, decoded details) of the newest ``flotod.result`` marker in ``events``."""
+def result_marker(
+    events: Sequence[dict[str, Any]], payloads: Payloads | None = None
+) -> tuple[bool, Any, str | None]:
+    """(found, decoded details, why unresolved) of the newest ``flotod.result`` marker in
+    ``events``; with ``payloads``, details kept in S3 are resolved."""
     for event in reversed(events):
         if event.get("eventType") != "MarkerRecorded":
             continue
         attrs = event.get("markerRecordedEventAttributes") or {}
         if attrs.get("markerName") == RESULT_MARKER:
-            details = attrs.get("details")
-            return True, decode_json_or_text(details) if isinstance(details, str) else details
-    return False, None
+            value, note = resolve(attrs.get("details"), payloads)
+            return True, value, note
+    return False, None, None
 
 
 def _continued(events: Sequence[dict[str, Any]]) -> bool:
@@ -53,10 +59,11 @@ def repeats(
     run_id: str,
     started: datetime | None,
     events: Sequence[dict[str, Any]],
+    payloads: Payloads | None = None,
 ) -> Repeats | None:
     """The chain the run ``run_id`` (whose history is ``events``) ends, or None when the
     run neither continues an earlier one nor recorded a result marker."""
-    found, result = result_marker(events)
+    found, result, note = result_marker(events, payloads)
     if not found and not _continued(events):
         return None
     earlier = [
@@ -72,10 +79,10 @@ def repeats(
             break
         chain.append(str(info["execution"]["runId"]))
     if found:
-        return Repeats(len(chain) + 1, run_id, result)
+        return Repeats(len(chain) + 1, run_id, result, note)
     for previous in chain:
         history = swf.get_workflow_execution_history(domain, workflow_id, previous)
-        found, result = result_marker(history)
+        found, result, note = result_marker(history, payloads)
         if found:
-            return Repeats(len(chain) + 1, previous, result)
+            return Repeats(len(chain) + 1, previous, result, note)
     return Repeats(len(chain) + 1)

@@ -16,7 +16,6 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +23,13 @@ from flotod.cli import output
 from flotod.cli.executions import latest_run_id
 from flotod.cli.operator import Target, add_connection_arguments, resolve_target
 from flotod.config import DEFAULT_CONFIG_PATH, ServiceConfig, load_config
-from flotod.engine import HistoryError, ReplayResult, replay_check
-from flotod.engine.decisions import payload_limit
-from flotod.engine.handlers import with_max_payload
+from flotod.engine import HistoryError, ReplayResult
 from flotod.engine.replay import DecisionHandler, safe
 from flotod.errors import ConfigError, FlotodError, SpecError, SwfError
 from flotod.payloads import PayloadError, Payloads, PayloadUnavailable
-from flotod.payloads.history import holds_envelopes, resolve_events
 from flotod.services.decider import decider_handler
+from flotod.services.spec_check import open_runs as list_open_runs
+from flotod.services.spec_check import replay_resolved
 from flotod.specs import DeciderSpec, load_decider_spec
 
 HELP = (
@@ -42,7 +40,6 @@ HELP = (
 EX_AGREE = 0
 EX_DIVERGED = 1
 EX_UNREADABLE = 2
-OPEN_RUNS_WINDOW = timedelta(days=366)  # SWF runs at most a year
 
 
 class Unreadable(FlotodError):
@@ -70,10 +67,11 @@ class Recorded:
 
 @dataclass(frozen=True)
 class Decider:
-    """What decides in the replay, and the workflow type its runs have (for --all-open)."""
+    """What decides in the replay, and the workflow types its runs have (for --all-open):
+    one, or one per version of a table with ``specs``."""
 
     logic: DeciderSpec | DecisionHandler
-    workflow_type: tuple[str, str] | None = None
+    workflow_types: tuple[tuple[str, str], ...] = ()
     # What resolves the large payloads a history refers to: the config's [payloads], made
     # on first use (most histories hold none).
     payloads: Callable[[], Payloads] = Payloads.off
@@ -129,7 +127,8 @@ def config_decider(config: str | None, instance: str | None) -> Decider:
     decider = loaded.decider
     handler = decider_handler(loaded)
     name = decider.workflow_type_name
-    return Decider(handler, (name, decider.workflow_type_version) if name else None)
+    versions = tuple(decider.versions) or (decider.workflow_type_version,)
+    return Decider(handler, tuple((name, v) for v in versions) if name else ())
 
 
 def swf_target(args: argparse.Namespace) -> Target:
@@ -142,8 +141,7 @@ def swf_target(args: argparse.Namespace) -> Target:
 def config_payloads(args: argparse.Namespace) -> Payloads:
     """What resolves large payloads: the config's ``[payloads]``, which comes with the SWF
     settings (same endpoint and credentials); off when the config sets no bucket."""
-    payloads = getattr(swf_target(args), "payloads", None)  # Target.payloads: [payloads]
-    return payloads if isinstance(payloads, Payloads) else Payloads.off()
+    return swf_target(args).payloads
 
 
 def fetch(target: Target, workflow_id: str, run_id: str | None = None) -> Recorded:
@@ -156,45 +154,32 @@ def fetch(target: Target, workflow_id: str, run_id: str | None = None) -> Record
 
 
 def open_runs(target: Target, workflow_type: tuple[str, str]) -> list[tuple[str, str]]:
-    name, version = workflow_type
     try:
-        infos = target.swf.list_open_workflow_executions(
-            target.domain,
-            oldest_start=datetime.now(UTC) - OPEN_RUNS_WINDOW,
-            type_name=name,
-            type_version=version,
-        )
+        return list_open_runs(target.swf, target.domain, workflow_type)
     except SwfError as exc:
+        name, version = workflow_type
         raise Unreadable(f"open runs of {safe(name)}:{safe(version)} from SWF: {exc}") from None
-    infos.sort(key=lambda i: i.get("startTimestamp") or datetime.min.replace(tzinfo=UTC))
-    return [(i["execution"]["workflowId"], i["execution"]["runId"]) for i in infos]
 
 
 # -- reporting --------------------------------------------------------------------------------
 
 
 def check(recorded: Recorded, decider: Decider) -> ReplayResult:
-    events, logic = recorded.events, decider.logic
-    if holds_envelopes(events):
-        # Decided with large payloads in S3: read back the values the decider read, and
-        # decide as it did, without SWF's 32,768-character bound.
-        try:
-            events = resolve_events(events, decider.payloads())
-        except PayloadError as exc:
-            uri = f" ({exc.uri})" if exc.uri and exc.uri not in str(exc) else ""
-            raise Unreadable(f"history {recorded.label}: {exc.reason}: {exc}{uri}") from None
-        except PayloadUnavailable as exc:
-            raise Unreadable(
-                f"history {recorded.label}: payload_unavailable: {exc} ({exc.uri})"
-            ) from None
-        logic = with_max_payload(logic, payload_limit(True))  # type: ignore[arg-type]
     try:
-        return replay_check(
-            events,
-            logic,
+        return replay_resolved(
+            recorded.events,
+            decider.logic,
+            decider.payloads,
             workflow_id=recorded.workflow_id,
             run_id=recorded.run_id,
         )
+    except PayloadError as exc:
+        uri = f" ({exc.uri})" if exc.uri and exc.uri not in str(exc) else ""
+        raise Unreadable(f"history {recorded.label}: {exc.reason}: {exc}{uri}") from None
+    except PayloadUnavailable as exc:
+        raise Unreadable(
+            f"history {recorded.label}: payload_unavailable: {exc} ({exc.uri})"
+        ) from None
     except HistoryError as exc:
         raise Unreadable(f"history {recorded.label}: {exc}") from None
 
@@ -271,19 +256,21 @@ def _many(
 
 
 def _all_open(args: argparse.Namespace, decider: Decider) -> int:
-    if decider.workflow_type is None:
+    if not decider.workflow_types:
         raise Unreadable(
             "--all-open needs the decider's workflow type: use --instance NAME of a "
             "[decider.NAME] table with workflow_type_name"
         )
     target = swf_target(args)
-    name, version = decider.workflow_type
     runs = [
         functools.partial(fetch, target, workflow_id, run_id)
-        for workflow_id, run_id in open_runs(target, decider.workflow_type)
+        for workflow_type in decider.workflow_types
+        for workflow_id, run_id in open_runs(target, workflow_type)
     ]
-    what = f"open runs of {safe(name)}:{safe(version)}"
-    about = {"workflow_type": {"name": name, "version": version}}
+    shown = ", ".join(f"{safe(n)}:{safe(v)}" for n, v in decider.workflow_types)
+    what = f"open runs of {shown}"
+    types = [{"name": n, "version": v} for n, v in decider.workflow_types]
+    about = {"workflow_type": types[0]} if len(types) == 1 else {"workflow_types": types}
     return _many(what, runs, decider, args.json, about)
 
 
@@ -334,7 +321,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--all-open",
         action="store_true",
         help="replay every open run of the decider's workflow type (workflow_type_name and "
-        "workflow_type_version of its [decider.NAME] table)",
+        "workflow_type_version of its [decider.NAME] table, or every version of its specs, "
+        "each run with the spec of its version)",
     )
     spec = parser.add_mutually_exclusive_group()
     spec.add_argument(

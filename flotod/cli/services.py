@@ -16,10 +16,11 @@ import structlog
 from flotod import __version__
 from flotod.config import ServiceConfig, add_config_arguments, resolve_config
 from flotod.errors import EX_SOFTWARE, FlotodError
+from flotod.payloads.configured import payloads_from_config
 from flotod.runtime import add_daemon_arguments, configure_logging, daemonize
 from flotod.services.daemon import run_daemon
-from flotod.services.decider import run_decider
-from flotod.services.process import ServiceProcess, make_client
+from flotod.services.decider import check_open_runs, run_decider
+from flotod.services.process import ServiceProcess, make_client, pool_size
 from flotod.services.worker import run_worker
 
 Loop = Callable[[ServiceProcess], int]
@@ -50,7 +51,7 @@ def run_service(kind: str, loop: Loop, argv: Sequence[str] | None = None) -> int
     if args.pidfile and not args.daemonize:
         print(f"flotod-{kind}: --pidfile needs --daemonize", file=sys.stderr)
         return 64
-    config = resolve_config(args, kind)
+    config = resolve_config(args, kind, vet=check_open_runs if kind == "decider" else None)
     if isinstance(config, int):
         return config
     try:
@@ -60,10 +61,11 @@ def run_service(kind: str, loop: Loop, argv: Sequence[str] | None = None) -> int
         return exc.exit_code
     try:
         swf = make_client(config)
+        payloads = payloads_from_config(config, pool_size(config))
     except FlotodError as exc:
         print(f"flotod-{kind}: {exc}", file=sys.stderr)
         return exc.exit_code
-    proc = ServiceProcess(config, swf, _configure_logs)
+    proc = ServiceProcess(config, swf, _configure_logs, payloads=payloads)
     proc.start()
     try:
         return loop(proc)

@@ -15,14 +15,22 @@ from pathlib import Path
 from typing import Any
 
 from flotod.cli import output
-from flotod.cli.executions import latest_run_id, outcome_from_history, wait_for_outcome
+from flotod.cli.executions import (
+    attributes,
+    latest_run_id,
+    outcome_from_history,
+    resolve,
+    wait_for_outcome,
+)
 from flotod.cli.operator import Target, add_connection_arguments, resolve_target
 from flotod.cli.repeats import repeats
 from flotod.cli.timeline import timeline
 from flotod.engine.attributes import attributes_key
-from flotod.errors import EX_OK, EX_USAGE, FlotodError
+from flotod.errors import EX_DATAERR, EX_OK, EX_USAGE, FlotodError
+from flotod.swf.limits import MAX_DATA
 
 EX_NOT_COMPLETED = 1  # the workflow closed, but not as completed
+EX_UNRESOLVED = EX_DATAERR  # it closed, but its result is in S3 and cannot be read
 DEFAULT_VERSION = "v1"
 CLOSE_STATUSES = ("COMPLETED", "FAILED", "CANCELED", "TERMINATED", "CONTINUED_AS_NEW", "TIMED_OUT")
 
@@ -51,6 +59,21 @@ def read_input(value: str | None) -> str | None:
     return value
 
 
+def encoded_input(
+    target: Target, text: str | None, *, workflow_id: str, run_id: str, name: str
+) -> str | None:
+    """``text`` as it goes to SWF: kept in S3 past the [payloads] threshold; refused with a
+    clear message when too long for SWF and no bucket is configured."""
+    if text is None:
+        return None
+    if not target.payloads.enabled and len(text) > MAX_DATA:
+        raise UsageError(
+            f"input is {len(text):,} characters and SWF takes at most {MAX_DATA:,}: set "
+            "[payloads] s3_bucket to keep large values in S3"
+        )
+    return target.payloads.encode(text, workflow_id=workflow_id, run_id=run_id, name=name)
+
+
 def split_type(value: str) -> tuple[str, str]:
     name, _, version = value.partition(":")
     if not name:
@@ -68,13 +91,17 @@ def _run_id(target: Target, args: argparse.Namespace) -> str:
 def _start(args: argparse.Namespace, target: Target) -> int:
     name, version = split_type(args.type)
     workflow_id = args.id or f"{name}-{uuid.uuid4().hex[:12]}"
+    # SWF gives the run id only once the run exists: the object goes under "no-run".
+    text = encoded_input(
+        target, read_input(args.input), workflow_id=workflow_id, run_id="", name="input"
+    )
     run_id = target.swf.start_workflow_execution(
         target.domain,
         workflow_id,
         name,
         version,
         task_list=args.task_list,
-        input=read_input(args.input),
+        input=text,
         execution_start_to_close=args.execution_timeout,
         tags=args.tag or None,
     )
@@ -95,6 +122,7 @@ def _start(args: argparse.Namespace, target: Target) -> int:
             timeout=args.timeout,
             interval=args.interval,
             on_tick=lambda s: progress.update(f"{workflow_id}: running {output.duration(s)}"),
+            payloads=target.payloads,
         )
     finally:
         progress.done()
@@ -108,7 +136,12 @@ def _start(args: argparse.Namespace, target: Target) -> int:
                 "reason": outcome.reason,
                 "details": outcome.details,
                 "seconds": outcome.seconds,
+                "unresolved": outcome.unresolved,
             }
+        )
+    elif outcome.unresolved:
+        print(
+            f"{workflow_id}: {outcome.status}: {_unresolved(outcome.unresolved)}", file=sys.stderr
         )
     elif outcome.status == "COMPLETED":
         text = outcome.result if isinstance(outcome.result, str) else json.dumps(outcome.result)
@@ -119,7 +152,14 @@ def _start(args: argparse.Namespace, target: Target) -> int:
             f"{output.shorten(outcome.details, 200) if outcome.details else ''}".rstrip(),
             file=sys.stderr,
         )
+    if outcome.unresolved:
+        return EX_UNRESOLVED
     return EX_OK if outcome.status == "COMPLETED" else EX_NOT_COMPLETED
+
+
+def _unresolved(note: str) -> str:
+    """One line for a value kept in S3 that cannot be shown: what went wrong, escaped."""
+    return f"value not resolved: {output.printable(note)}"
 
 
 # -- list -------------------------------------------------------------------------------------
@@ -198,16 +238,26 @@ def _show(args: argparse.Namespace, target: Target) -> int:
     described = target.swf.describe_workflow_execution(target.domain, args.workflow_id, run_id)
     events = target.swf.get_workflow_execution_history(target.domain, args.workflow_id, run_id)
     info = described.get("executionInfo", {})
-    outcome = outcome_from_history(events)
+    outcome = outcome_from_history(events, target.payloads)
     pending = _pending_activities(events)
     counts = described.get("openCounts", {})
     chain = repeats(
-        target.swf, target.domain, args.workflow_id, run_id, info.get("startTimestamp"), events
+        target.swf,
+        target.domain,
+        args.workflow_id,
+        run_id,
+        info.get("startTimestamp"),
+        events,
+        target.payloads,
     )
     if args.json:
+        started = attributes(events[0]) if events else {}
+        given, given_note = resolve(started.get("input"), target.payloads)
         output.print_json(
             {
                 "execution": info,
+                "input": given,
+                "input_unresolved": given_note,
                 "open_counts": counts,
                 "pending_activities": pending,
                 "outcome": None if outcome is None else outcome.__dict__,
@@ -237,6 +287,8 @@ def _show(args: argparse.Namespace, target: Target) -> int:
     for item in pending:
         state = "running" if item["started"] else "waiting for a worker"
         lines.append(("pending", f"{item['activity_id']} ({item['type']}) {state}"))
+    if outcome is not None and outcome.unresolved:
+        lines.append(("note", _unresolved(outcome.unresolved)))
     if outcome is not None and outcome.status == "COMPLETED":
         lines.append(("result", _value(outcome.result, 200, args.full)))
     elif outcome is not None:
@@ -250,6 +302,8 @@ def _show(args: argparse.Namespace, target: Target) -> int:
         else:
             shown = _value(chain.result, 200, args.full)
             lines.append(("last result", f"{shown} (run {chain.result_run_id})"))
+            if chain.unresolved:
+                lines.append(("note", _unresolved(chain.unresolved)))
     width = max(len(k) for k, _ in lines)
     for key, value in lines:
         if value.startswith("\n"):  # a multi-line value: the key alone, the value below it
@@ -300,8 +354,15 @@ def _history(args: argparse.Namespace, target: Target) -> int:
 
 
 def _signal(args: argparse.Namespace, target: Target) -> int:
+    text = encoded_input(
+        target,
+        read_input(args.input),
+        workflow_id=args.workflow_id,
+        run_id=args.run_id or "",
+        name=f"signal.{args.signal}",
+    )
     target.swf.signal_workflow_execution(
-        target.domain, args.workflow_id, args.signal, read_input(args.input), args.run_id
+        target.domain, args.workflow_id, args.signal, text, args.run_id
     )
     print(f"signalled {args.workflow_id}: {args.signal}")
     return EX_OK

@@ -29,14 +29,19 @@ def _texts(tables: dict[str, dict[str, Entry]], key: str) -> set[str]:
 
 def _decider_types(raw: RawConfig) -> set[str]:
     default_version = settings_of("decider")["workflow_type_version"].default
-    out = set()
+    out: set[str] = set()
     for entries in raw.instances.get("decider", {}).values():
         name = entries.get("workflow_type_name")
-        version = entries.get("workflow_type_version")
-        version_text = version.value if version is not None else default_version
         name_text = name.value if name is not None else None
-        if isinstance(name_text, str) and name_text and isinstance(version_text, str):
-            out.add(f"{name_text}:{version_text}")
+        if not isinstance(name_text, str) or not name_text:
+            continue
+        version = entries.get("workflow_type_version")
+        specs = entries.get("specs")
+        if specs is not None and isinstance(specs.value, dict):
+            versions = list(specs.value)  # with specs, the table's keys are the versions
+        else:
+            versions = [version.value if version is not None else default_version]
+        out.update(f"{name_text}:{v}" for v in versions if isinstance(v, str))
     return out
 
 

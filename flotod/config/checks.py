@@ -10,6 +10,7 @@ import copy
 import importlib
 import stat
 import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from flotod.errors import FlotodError
 from flotod.specs import DeciderSpec, load_decider_spec
 from flotod.worker.registry import belongs, default_registry, unmet_heartbeat
 
-_SOURCES = ("spec_file", "spec_object", "dynamic")
+_SOURCES = ("spec_file", "spec_object", "dynamic", "specs")
 
 AWS_CREDENTIALS_FILE = Path("/etc/flotod/aws-credentials")
 """The file the units hand to boto3 with ``LoadCredential=aws:...``."""
@@ -65,6 +66,15 @@ def check_credentials(
         problems.append(f"{file}: swf.profile: expected either a profile or static keys, not both")
 
 
+@dataclass(frozen=True)
+class DeciderLogic:
+    """What a decider table decides with: one spec, or one per workflow type version
+    (``specs``); neither for a dynamic decider."""
+
+    spec: DeciderSpec | None = None
+    versions: dict[str, DeciderSpec] = field(default_factory=dict)
+
+
 def load_decider_logic(
     where: str,
     values: dict[str, Any],
@@ -72,8 +82,8 @@ def load_decider_logic(
     table_file: Path,
     swf_values: dict[str, Any],
     problems: list[str],
-) -> DeciderSpec | None:
-    """Exactly one of spec_file, spec_object, dynamic; load the spec and check it fits.
+) -> DeciderLogic:
+    """Exactly one of spec_file, spec_object, dynamic, specs; load the specs and check they fit.
 
     A source written but refused by its own check counts as chosen (its line says what is
     wrong) and is not loaded.
@@ -83,28 +93,69 @@ def load_decider_logic(
         got = " and ".join(chosen) if chosen else "none"
         problems.append(
             f"{table_file}: {where}: expected exactly one of spec_file, spec_object, "
-            f"dynamic = true, got {got}"
+            f"dynamic = true, specs, got {got}"
         )
-        return None
+        return DeciderLogic()
     if values.get("default_activity_task_list") and chosen[0] != "dynamic":
         file = _file_of("default_activity_task_list", entries, table_file)
         problems.append(
             f"{file}: {where}.default_activity_task_list: only for dynamic = true "
             "(a spec names its own default activity task list)"
         )
+    if chosen[0] == "specs":
+        _check_versions_table(where, values, entries, table_file, problems)
     if chosen[0] == "dynamic" or chosen[0] not in values:
-        return None
-    if chosen[0] == "spec_file":
-        spec = _spec_from_file(where, values["spec_file"], entries["spec_file"].file, problems)
-        key = "spec_file"
+        return DeciderLogic()
+    if chosen[0] == "specs":
+        versions = {}
+        for version, spec_file in values["specs"]:
+            key = f"specs.{version}"
+            loaded = _spec_from_file(where, key, spec_file, entries["specs"].file, problems)
+            if loaded is not None:
+                versions[version] = _fitted(
+                    where, key, loaded, values, swf_values, entries["specs"].file, problems
+                )
+        return DeciderLogic(versions=versions)
+    key = chosen[0]
+    if key == "spec_file":
+        spec = _spec_from_file(where, key, values[key], entries[key].file, problems)
     else:
-        spec = _spec_from_object(
-            where, values["spec_object"], entries["spec_object"].file, problems
-        )
-        key = "spec_object"
+        spec = _spec_from_object(where, values[key], entries[key].file, problems)
     if spec is None:
-        return None
-    _check_spec_fits(where, key, spec, values, swf_values, entries[key].file, problems)
+        return DeciderLogic()
+    return DeciderLogic(_fitted(where, key, spec, values, swf_values, entries[key].file, problems))
+
+
+def _check_versions_table(
+    where: str,
+    values: dict[str, Any],
+    entries: dict[str, Entry],
+    table_file: Path,
+    problems: list[str],
+) -> None:
+    """``specs`` names the versions of one workflow type: workflow_type_name's."""
+    file = _file_of("specs", entries, table_file)
+    if not values.get("workflow_type_name") and "workflow_type_name" not in entries:
+        problems.append(
+            f"{file}: {where}.specs: needs workflow_type_name (the table's keys are its versions)"
+        )
+    if "workflow_type_version" in entries:
+        problems.append(
+            f"{entries['workflow_type_version'].file}: {where}.workflow_type_version: not with "
+            "specs (the keys of specs are the versions)"
+        )
+
+
+def _fitted(
+    where: str,
+    key: str,
+    spec: DeciderSpec,
+    values: dict[str, Any],
+    swf_values: dict[str, Any],
+    file: Path,
+    problems: list[str],
+) -> DeciderSpec:
+    _check_spec_fits(where, key, spec, values, swf_values, file, problems)
     if spec.domain is None and isinstance(swf_values.get("domain"), str):
         # A spec that names no domain runs in the config's; a copy, so a spec_object shared
         # by several tables (or a reload) is never changed in place.
@@ -120,18 +171,18 @@ def resolve_spec_path(spec_file: str, config_file: Path) -> Path:
 
 
 def _spec_from_file(
-    where: str, spec_file: str, file: Path, problems: list[str]
+    where: str, key: str, spec_file: str, file: Path, problems: list[str]
 ) -> DeciderSpec | None:
     path = resolve_spec_path(spec_file, file)
     try:
         text = path.read_bytes()
     except FileNotFoundError:
-        problems.append(f"{file}: {where}.spec_file: no such file {path}")
+        problems.append(f"{file}: {where}.{key}: no such file {path}")
         return None
     except OSError as exc:
-        problems.append(f"{file}: {where}.spec_file: cannot read {path}: {exc.strerror or exc}")
+        problems.append(f"{file}: {where}.{key}: cannot read {path}: {exc.strerror or exc}")
         return None
-    prefix = f"{file}: {where}.spec_file: {path} is not a valid decider spec"
+    prefix = f"{file}: {where}.{key}: {path} is not a valid decider spec"
     try:
         return load_decider_spec(text)
     except FlotodError as exc:

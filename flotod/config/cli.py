@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
 from flotod.config.loader import DEFAULT_CONFIG_PATH, load_config
 from flotod.config.model import ServiceConfig
 from flotod.config.render import print_config
-from flotod.errors import EX_OK, ConfigError
+from flotod.errors import EX_CONFIG, EX_OK, ConfigError
 
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,17 +51,23 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+Vet = Callable[[ServiceConfig, Callable[[str], None]], list[str]]
+
+
 def resolve_config(
     args: argparse.Namespace,
     kind: str,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
+    vet: Vet | None = None,
 ) -> ServiceConfig | int:
     """The config to run with, or the exit code when the process should stop here.
 
     Problems go to stderr one per line and give EX_CONFIG (78), so systemd's
     ``RestartPreventExitStatus=78`` stops a restart loop on a bad config. ``args.config`` is
-    made absolute first (the config keeps that path for reloads).
+    made absolute first (the config keeps that path for reloads). ``vet``: what
+    ``--check-config`` checks beyond the config itself (a decider's specs against its open
+    runs); it returns problem lines and may print warnings with the function it is given.
     """
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
@@ -73,6 +80,11 @@ def resolve_config(
             print(problem, file=err)
         return exc.exit_code
     if args.check_config:
+        problems = [] if vet is None else vet(config, lambda line: print(line, file=err))
+        for problem in problems:
+            print(problem, file=err)
+        if problems:
+            return EX_CONFIG
         print("ok", file=out)
         return EX_OK
     if args.print_config:

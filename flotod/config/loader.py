@@ -17,6 +17,7 @@ from flotod.config.model import (
     DaemonConfig,
     DeciderConfig,
     LoggingConfig,
+    PayloadsConfig,
     ProcessConfig,
     ServiceConfig,
     SwfConfig,
@@ -109,10 +110,15 @@ def _build_process(
     if kind in ("decider", "worker"):
         apply_code_paths(where, values, entries, problems)
     if kind == "decider":
-        spec = load_decider_logic(where, values, entries, table_file, swf_values, problems)
+        logic = load_decider_logic(where, values, entries, table_file, swf_values, problems)
         if problems:
             return None
-        return DeciderConfig(**values, spec=spec, allow=build_allowlist(kind, values, raw))
+        return DeciderConfig(
+            **values,
+            spec=logic.spec,
+            versions=logic.versions,
+            allow=build_allowlist(kind, values, raw),
+        )
     if kind == "worker":
         import_worker_modules(where, values, entries, problems)
         return WorkerConfig(**values) if not problems else None
@@ -137,6 +143,7 @@ def load_config(path: str | Path, kind: str, instance: str | None = None) -> Ser
         raise ConfigError([one_line(p) for p in problems])
     swf_values = convert_table("swf", raw.shared.get("swf", {}), None, problems)
     log_values = convert_table("logging", raw.shared.get("logging", {}), None, problems)
+    payload_values = convert_table("payloads", raw.shared.get("payloads", {}), None, problems)
     check_credentials(swf_values, raw.shared.get("swf", {}), problems)
     chosen = select_instance(raw, kind, instance, problems)
     process: ProcessConfig | None = None
@@ -156,16 +163,19 @@ def load_config(path: str | Path, kind: str, instance: str | None = None) -> Ser
         process=process,
         path=config_path,
         files=tuple(raw.files),
+        payloads=PayloadsConfig(**payload_values),
     )
 
 
 def check_shared(path: str | Path) -> list[str]:
-    """The problems of the files and of their shared tables alone ([swf], [logging]): what a
+    """The problems of the files and of their shared tables alone ([swf], [logging],
+    [payloads]): what a
     host with no instance table yet (a fresh install) can get wrong."""
     raw = read_config(Path(path))
     problems = raw.problems
     swf_values = convert_table("swf", raw.shared.get("swf", {}), None, problems)
     convert_table("logging", raw.shared.get("logging", {}), None, problems)
+    convert_table("payloads", raw.shared.get("payloads", {}), None, problems)
     check_credentials(swf_values, raw.shared.get("swf", {}), problems)
     return [one_line(p) for p in problems]
 

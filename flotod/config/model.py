@@ -18,6 +18,7 @@ from typing import Any
 from flotod.config.settings import Executor, Kind, LogFormat, LogLevel, Setting, settings_of
 from flotod.engine.allowlist import ALLOW_ALL, Allowlist
 from flotod.specs import DeciderSpec
+from flotod.swf.credentials import Credentials, resolve_credentials
 
 
 def about(section: str, name: str) -> dict[str, Setting]:
@@ -54,6 +55,17 @@ class SwfConfig:
             return self.identity
         return f"{socket.gethostname()}:{os.getpid()}"[:256]
 
+    def credentials(self, config_path: Path | None) -> Credentials:
+        """The credentials for every AWS client of a process that reads ``config_path`` (SWF
+        and S3 alike), by the one rule of :func:`~flotod.swf.credentials.resolve_credentials`."""
+        return resolve_credentials(
+            endpoint_url=self.endpoint_url,
+            profile=self.profile,
+            access_key_id=self.access_key_id,
+            secret_access_key=self.secret_access_key,
+            config_path=config_path,
+        )
+
 
 @dataclass(frozen=True)
 class LoggingConfig:
@@ -62,9 +74,24 @@ class LoggingConfig:
 
 
 @dataclass(frozen=True)
+class PayloadsConfig:
+    """``[payloads]``: where values past SWF's limit go; off while ``s3_bucket`` is empty."""
+
+    s3_bucket: str = declared("payloads", "s3_bucket")
+    s3_prefix: str = declared("payloads", "s3_prefix")
+    threshold_bytes: int = declared("payloads", "threshold_bytes")
+    compress: bool = declared("payloads", "compress")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.s3_bucket)
+
+
+@dataclass(frozen=True)
 class DeciderConfig:
     task_list: str = field(metadata=about("decider", "task_list"))
     spec_file: str = declared("decider", "spec_file")
+    specs: tuple[tuple[str, str], ...] = declared("decider", "specs")
     spec_object: str = declared("decider", "spec_object")
     dynamic: bool = declared("decider", "dynamic")
     default_activity_task_list: str = declared("decider", "default_activity_task_list")
@@ -83,8 +110,10 @@ class DeciderConfig:
     python_path: tuple[str, ...] = declared("decider", "python_path")
     virtualenv: str = declared("decider", "virtualenv")
     metrics_listen: str = declared("decider", "metrics_listen")
-    # The loaded workflow logic; None for a dynamic decider.
+    # The loaded workflow logic; None for a dynamic decider and for ``specs``.
     spec: DeciderSpec | None = field(default=None, compare=True, repr=False)
+    # With ``specs``: the loaded spec of each workflow type version, in the table's order.
+    versions: dict[str, DeciderSpec] = field(default_factory=dict, repr=False)
     # The allowed_* settings with the config's defaults filled in (flotod.config.allowed).
     allow: Allowlist = field(default=ALLOW_ALL, repr=False)
 
@@ -142,6 +171,7 @@ class ServiceConfig:
     process: ProcessConfig
     path: Path
     files: tuple[Path, ...]
+    payloads: PayloadsConfig = field(default_factory=PayloadsConfig)
 
     @property
     def decider(self) -> DeciderConfig:

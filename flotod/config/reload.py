@@ -7,12 +7,14 @@ the next restart.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from flotod.config.loader import load_config
 from flotod.config.model import DaemonConfig, DeciderConfig, ServiceConfig
 from flotod.config.settings import MASK, settings_of
+from flotod.specs import DeciderSpec
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class Reload:
             taken.setdefault(table, {})[name] = getattr(self._table(table), name)
         if "spec_file" in taken.get(current.table, {}):
             taken[current.table]["spec"] = self.config.decider.spec
+        if "specs" in taken.get(current.table, {}):
+            taken[current.table]["versions"] = self.config.decider.versions
         process = self.config.process
         if isinstance(process, DeciderConfig | DaemonConfig):
             # The allowlists with their defaults, which other tables of the config also shape
@@ -52,13 +56,17 @@ class Reload:
             current,
             swf=replace(current.swf, **taken.get("swf", {})),
             logging=replace(current.logging, **taken.get("logging", {})),
+            payloads=replace(current.payloads, **taken.get("payloads", {})),
             process=replace(current.process, **taken.get(current.table, {})),
         )
 
     def _table(self, table: str) -> Any:
-        return {"swf": self.config.swf, "logging": self.config.logging}.get(
-            table, self.config.process
-        )
+        shared = {
+            "swf": self.config.swf,
+            "logging": self.config.logging,
+            "payloads": self.config.payloads,
+        }
+        return shared.get(table, self.config.process)
 
     @property
     def applied(self) -> tuple[Change, ...]:
@@ -73,18 +81,26 @@ def _tables(config: ServiceConfig) -> list[tuple[str, str, Any]]:
     return [
         ("swf", "swf", config.swf),
         ("logging", "logging", config.logging),
+        ("payloads", "payloads", config.payloads),
         (config.kind, config.table, config.process),
     ]
 
 
 def _source_changed(old: ServiceConfig, new: ServiceConfig) -> bool:
-    """A decider switching between spec_file, spec_object and dynamic needs a restart."""
+    """A decider switching between spec_file, spec_object, dynamic and specs needs a
+    restart."""
     if old.kind != "decider":
         return False
-    keys = ("spec_file", "spec_object", "dynamic")
+    keys = ("spec_file", "spec_object", "dynamic", "specs")
     return [bool(getattr(old.process, k)) for k in keys] != [
         bool(getattr(new.process, k)) for k in keys
     ]
+
+
+def changed_versions(old: Mapping[str, DeciderSpec], new: Mapping[str, DeciderSpec]) -> list[str]:
+    """The versions whose spec is new, different or gone, in the new table's order first."""
+    changed = [v for v, spec in new.items() if old.get(v) != spec]
+    return changed + [v for v in old if v not in new]
 
 
 def _masked(value: Any) -> Any:
@@ -95,7 +111,7 @@ def diff_configs(old: ServiceConfig, new: ServiceConfig) -> tuple[Change, ...]:
     """Changed settings between two configs of the same process, in declaration order.
 
     A decider's spec whose file changed content (same path) counts as a change of
-    ``spec_file``, so editing the JSON and reloading is seen.
+    ``spec_file`` (or of ``specs``), so editing the JSON and reloading is seen.
     """
     changes = []
     for (section, where, old_table), (_, _, new_table) in zip(
@@ -108,6 +124,11 @@ def diff_configs(old: ServiceConfig, new: ServiceConfig) -> tuple[Change, ...]:
                 if before == after:
                     continue
                 before, after = "<previous spec>", "<new spec>"
+            if name == "specs" and before == after and before:
+                changed = changed_versions(old_table.versions, new_table.versions)
+                if not changed:
+                    continue
+                before, after = "<previous specs>", f"<new specs of {', '.join(changed)}>"
             if before != after:
                 restart = not setting.reloadable or _source_changed(old, new)
                 if setting.secret:

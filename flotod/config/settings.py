@@ -25,7 +25,7 @@ KINDS: tuple[Kind, ...] = get_args(Kind)
 LogLevel = Literal["debug", "info", "warning", "error"]
 LogFormat = Literal["auto", "journal", "logfmt", "json"]
 Executor = Literal["thread", "process"]
-SHARED_SECTIONS: tuple[str, ...] = ("swf", "logging")
+SHARED_SECTIONS: tuple[str, ...] = ("swf", "logging", "payloads")
 
 # SWF's own limit for names and identities (see docs/swf-facts).
 _SWF_NAME_MAX = 256
@@ -170,7 +170,29 @@ class Listen:
         return value
 
 
-ValueType = Text | Integer | Boolean | TextList | Listen
+@dataclass(frozen=True)
+class PathTable:
+    """A TOML table of names to file paths, e.g. ``{ v1 = "a.json", v2 = "b.json" }``; kept as
+    (name, path) pairs in the order written, since a frozen config holds no dict."""
+
+    key_max_length: int = 64
+    key_help: str = "names"
+
+    def describe(self) -> str:
+        return f"a table of at least one of {self.key_help} to paths without control characters"
+
+    def convert(self, value: Any) -> tuple[tuple[str, str], ...]:
+        if not isinstance(value, dict) or not value:
+            raise Invalid(self.describe())
+        for key, path in value.items():
+            if not key or len(key) > self.key_max_length or not isinstance(path, str):
+                raise Invalid(self.describe())
+            if re.fullmatch(_PATH, path) is None:
+                raise Invalid(self.describe())
+        return tuple(value.items())
+
+
+ValueType = Text | Integer | Boolean | TextList | Listen | PathTable
 
 REQUIRED: Any = object()
 """Default marker for a setting that has no default and must be written in the file."""
@@ -178,7 +200,8 @@ REQUIRED: Any = object()
 
 @dataclass(frozen=True)
 class Setting:
-    """One key of one table: ``section`` is "swf", "logging" or a process kind."""
+    """One key of one table: ``section`` is a shared table ("swf", "logging", "payloads") or
+    a process kind."""
 
     section: str
     name: str
@@ -337,6 +360,33 @@ _METRICS_HELP = (
 )
 
 
+# S3's bucket naming rules (general purpose buckets): 3 to 63 lowercase letters, digits, dots
+# and hyphens, a letter or digit at both ends, no "..", not shaped like an IP address, and none
+# of the prefixes and suffixes S3 reserves.
+_BUCKET_PATTERN = (
+    r"(?!xn--|sthree-|amzn-s3-demo-)(?!.*\.\.)(?!\d+\.\d+\.\d+\.\d+$)"
+    r"(?!.*(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$)"
+    r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
+)
+_BUCKET_HELP = (
+    '"" (off) or an S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens, '
+    'starting and ending with a letter or digit, no "..", not an IP address, not starting '
+    'with "xn--" or "sthree-"'
+)
+# An S3 key is at most 1,024 bytes; the prefix leaves room for the workflow id (256), run id,
+# task id (256) and hash that follow it. No control characters, and no leading "/", which
+# would make an empty first path segment that S3 consoles and lifecycle filters show oddly.
+_PREFIX_PATTERN = r"[^/\x00-\x1f\x7f][^\x00-\x1f\x7f]*"
+_PREFIX_HELP = (
+    '"" or a key prefix of up to 256 characters, not starting with "/", without control characters'
+)
+# A value of threshold_bytes or less stays in SWF. SWF's limit is 32,768 characters and a
+# UTF-8 byte count is never below the character count, so a value under the threshold always
+# fits; the room left above 32,000 is for what the engine wraps around a value it passes on
+# (a generator's output, a failure's details).
+MAX_THRESHOLD = 32_000
+
+
 SETTINGS: tuple[Setting, ...] = (
     # [swf]: shared by every process on the host
     Setting(
@@ -396,6 +446,45 @@ SETTINGS: tuple[Setting, ...] = (
         "auto: journald under systemd, logfmt on a terminal, JSON lines otherwise.",
         reloadable=True,
     ),
+    # [payloads]: values past SWF's 32,768 characters, shared by every process on the host
+    Setting(
+        "payloads",
+        "s3_bucket",
+        Text(max_length=63, pattern=_BUCKET_PATTERN, pattern_help=_BUCKET_HELP),
+        "",
+        "S3 bucket where inputs, results, details and signal inputs larger than "
+        'threshold_bytes are kept, SWF carrying a small reference instead; "" turns this off '
+        "(such values then fail with payload_too_large). Reached with [swf]'s endpoint_url, "
+        "region and credentials. Every process of the deployment (deciders, workers, daemon, "
+        "the flotod command) needs the same bucket to read the references. A restart applies "
+        "a change.",
+    ),
+    Setting(
+        "payloads",
+        "s3_prefix",
+        Text(max_length=256, pattern=_PREFIX_PATTERN, pattern_help=_PREFIX_HELP),
+        "flotod/",
+        "Key prefix of the objects: <prefix><workflow id>/<run id>/<task id>/<sha256>. Put an "
+        "S3 lifecycle rule on it to expire them: flotod never deletes an object, since it "
+        "cannot know a history that still refers to it is gone.",
+    ),
+    Setting(
+        "payloads",
+        "threshold_bytes",
+        Integer(1, MAX_THRESHOLD),
+        30_000,
+        "A value longer than this many bytes (UTF-8) leaves SWF. At most 32,000: SWF takes "
+        "32,768 characters, and the rest is room for what flotod wraps around a value.",
+    ),
+    Setting(
+        "payloads",
+        "compress",
+        Boolean(),
+        False,
+        "Compress (zlib) a value past threshold_bytes first: if the compressed form fits, it "
+        "stays in SWF inline (base64) and S3 is not used for it; otherwise the compressed "
+        "bytes go to S3.",
+    ),
     # [decider.NAME]
     Setting("decider", "task_list", Text(allow_empty=False), REQUIRED, "Decision task list."),
     Setting(
@@ -403,7 +492,22 @@ SETTINGS: tuple[Setting, ...] = (
         "spec_file",
         Text(max_length=4096, pattern=_PATH, pattern_help=_PATH_HELP),
         "",
-        "JSON DeciderSpec file (relative to the config file). Re-read on reload.",
+        "JSON DeciderSpec file (relative to the config file). Re-read on reload; with "
+        "workflow_type_name set, a new spec that would decide an open run otherwise than its "
+        "history shows is refused.",
+        reloadable=True,
+    ),
+    Setting(
+        "decider",
+        "specs",
+        PathTable(key_help="workflow type versions (1 to 64 characters)"),
+        (),
+        "Serve several versions of workflow_type_name side by side: a table of SWF workflow "
+        'type version to JSON DeciderSpec file, e.g. { v1 = "order-v1.json", v2 = '
+        '"order-v2.json" } (relative to the config file). Each version is registered and each '
+        "run decided by the spec of the version it was started with; instead of spec_file, "
+        "spec_object and workflow_type_version. Re-read on reload: a version whose new spec "
+        "would decide an open run otherwise than its history shows keeps its old spec.",
         reloadable=True,
     ),
     Setting(
@@ -444,7 +548,8 @@ SETTINGS: tuple[Setting, ...] = (
         "workflow_type_version",
         Text(allow_empty=False, max_length=64),
         "v1",
-        "Version of workflow_type_name.",
+        "Version of workflow_type_name (the one version of spec_file, spec_object or dynamic; "
+        "with specs, the table's keys are the versions).",
     ),
     Setting(
         "decider",

@@ -166,6 +166,9 @@ def with_max_payload(logic: DeciderSpec | Handler, max_payload: int) -> DeciderS
         return SpecHandler(logic.spec, events, max_payload)
     if isinstance(logic, DynamicHandler):
         return DynamicHandler(logic.spec, logic.allow, max_payload)
+    rebuilt = getattr(logic, "with_max_payload", None)  # VersionedHandler (it imports us)
+    if callable(rebuilt):
+        return rebuilt(max_payload)  # type: ignore[no-any-return]
     return logic
 
 

@@ -65,6 +65,11 @@ class Divergence:
     history: tuple[str, ...]  # what the history shows was decided, one line each
     spec: tuple[str, ...]  # what the spec decides now
 
+    def line(self) -> str:
+        """Where and the first thing that differs, on one line (for a log record)."""
+        what = " ".join(d.strip() for d in self.differences[:3])
+        return f"decision task {self.task} diverges at decision {self.position}: {what}"
+
     def text(self) -> str:
         """One readable block: where, what differs, and both decision lists."""
         lines = [

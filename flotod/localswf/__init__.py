@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LocalSwfIncompatible",
     "in_process_client",
+    "in_process_s3_client",
     "install",
     "make_backend",
     "make_server",
@@ -69,6 +70,14 @@ def in_process_client(backend: LocalSWFBackend, region_name: str = "us-east-1") 
     from flotod.localswf.transport import client  # noqa: PLC0415 (after install(), as above)
 
     return client(backend, region_name)
+
+
+def in_process_s3_client(backend: LocalSWFBackend, region_name: str = "us-east-1") -> Any:
+    """A boto3 S3 client answered by ``backend``'s embedded S3 inside this process."""
+    install()
+    from flotod.localswf.transport import s3_client  # noqa: PLC0415 (after install(), as above)
+
+    return s3_client(backend, region_name)
 
 
 def make_server(backend: LocalSWFBackend, host: str = "127.0.0.1", port: int = 0) -> LocalSWFServer:

@@ -27,6 +27,7 @@ from flotod.localswf.events import decode_token, history_page, since_event
 from flotod.localswf.execution import LocalWorkflowExecution, RunActivityTask, RunDecisionTask
 from flotod.localswf.faults import DecisionFaults, Throttle
 from flotod.localswf.queues import TaskLists
+from flotod.localswf.s3 import LocalS3
 from flotod.localswf.scheduler import Scheduler
 from flotod.localswf.tasks import LocalActivityTask, LocalDecisionTask
 from flotod.localswf.validation import check_task_list_name
@@ -67,6 +68,8 @@ class LocalSWFBackend(SWFBackend):
         self._runs: dict[tuple[str, str, str], LocalWorkflowExecution] = {}
         self.open_by_domain: dict[str, dict[RunKey, LocalWorkflowExecution]] = {}
         self.closed_by_domain: dict[str, dict[RunKey, LocalWorkflowExecution]] = {}
+        # The embedded S3 on the same endpoint (large payloads); kept across reset().
+        self.s3 = getattr(self, "s3", None) or LocalS3(region_name, account_id)
 
     def over_limit(self, run: LocalWorkflowExecution) -> None:
         """``run``'s history reached the limit: terminate it when the current step is done.

@@ -62,6 +62,17 @@ REQUIRED: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
     ("moto.swf.exceptions", "SWFUnknownResourceFault", None),
     ("moto.swf.exceptions", "SWFValidationException", None),
     ("moto.core.exceptions", "JsonRESTError.get_body", None),
+    # The embedded S3 (flotod.localswf.s3) keeps its objects in moto's S3 backend.
+    ("moto.s3.models", "S3Backend.__init__", ("self", "region_name", "account_id")),
+    ("moto.s3.models", "S3Backend.get_bucket", ("self", "bucket_name")),
+    ("moto.s3.models", "FakeBucket.__init__", ("self", "name", "account_id", "region_name")),
+    ("moto.s3.models", "s3_backends.bucket_accounts", None),
+    ("moto.s3.models", "S3Backend.head_bucket", ("self", "bucket_name")),
+    ("moto.s3.models", "S3Backend.put_object", ("self", "bucket_name", "key_name", "value")),
+    ("moto.s3.models", "S3Backend.get_object", ("self", "bucket_name", "key_name")),
+    ("moto.s3.models", "S3Backend.delete_object", ("self", "bucket_name", "key_name")),
+    ("moto.s3.models", "S3Backend.list_objects", None),
+    ("moto.s3.exceptions", "MissingBucket", None),
 )
 
 _lock = threading.Lock()

@@ -1,5 +1,9 @@
 """The two ways to reach the embedded SWF: an in-process boto3 client and a threaded HTTP
 server speaking SWF's JSON protocol (``X-Amz-Target: SimpleWorkflowService.<Operation>``).
+
+The same port serves the embedded S3 (:mod:`flotod.localswf.s3`): a request without SWF's
+target header is an S3 REST request, so one ``endpoint_url`` serves both clients, as it does
+for flotod's large payloads. :func:`s3_client` is its in-process twin.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.awsrequest import AWSResponse, HTTPHeaders
@@ -23,6 +28,7 @@ from flotod.localswf.responses import dispatch
 log = logging.getLogger(__name__)
 TARGET_PREFIX = "SimpleWorkflowService."
 FAKE_ENDPOINT = "https://swf.us-east-1.amazonaws.com"
+FAKE_S3_ENDPOINT = "https://s3.us-east-1.amazonaws.com"
 
 
 class _RawBody:
@@ -69,14 +75,69 @@ def client(backend: LocalSWFBackend, region_name: str = "us-east-1") -> Any:
     return swf
 
 
+def s3_client(backend: LocalSWFBackend, region_name: str = "us-east-1") -> Any:
+    """A boto3 S3 client answered by ``backend``'s embedded S3 in this process (path-style)."""
+    s3 = boto3.session.Session().client(
+        "s3",
+        region_name=region_name,
+        endpoint_url=FAKE_S3_ENDPOINT,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        config=Config(retries={"max_attempts": 0}, s3={"addressing_style": "path"}),
+    )
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        body = request.body or b""
+        if hasattr(body, "read"):
+            body = body.read()
+        if isinstance(body, str):
+            body = body.encode()
+        split = urlsplit(request.url)
+        target = split.path + (f"?{split.query}" if split.query else "")
+        headers = {
+            k.lower(): v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()
+        }
+        reply = backend.s3.handle(request.method, target, headers, body)
+        out = HTTPHeaders()
+        for name, value in reply.headers.items():
+            out[name] = value
+        return AWSResponse(request.url, reply.status, out, _RawBody(reply.body))
+
+    s3.meta.events.register("before-send.s3", answer)
+    return s3
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: LocalSWFServer
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stall
 
-    def do_POST(self) -> None:
+    def _body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        return self.rfile.read(length) if length else b""
+
+    def _s3(self) -> None:
+        body = self._body()
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        reply = self.server.backend.s3.handle(self.command, self.path, headers, body)
+        log.debug("s3 method=%s path=%s status=%d", self.command, self.path, reply.status)
+        self.send_response(reply.status)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        if "Content-Length" not in reply.headers:
+            self.send_header("Content-Length", str(len(reply.body)))
+        self.send_header("x-amz-request-id", "local")
+        self.end_headers()
+        if reply.body:
+            self.wfile.write(reply.body)
+
+    do_GET = do_PUT = do_HEAD = do_DELETE = _s3
+
+    def do_POST(self) -> None:
+        if not str(self.headers.get("X-Amz-Target") or "").startswith(TARGET_PREFIX):
+            self._s3()
+            return
+        body = self._body()
         operation = _operation(self.headers)
         started = time.monotonic()
         status, out = dispatch(self.server.backend, operation, body)

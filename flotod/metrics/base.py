@@ -24,10 +24,17 @@ if TYPE_CHECKING:
 PollKind = Literal["decision", "activity"]
 # The log events of flotod.services.decisions, as outcomes: decisions sent; refused as
 # invalid and answered with the run's failure instead; not sent (too late, SWF failing); the
-# history incomplete (not answered); a handler that raised; a large payload's store
-# unreachable (not answered, like an incomplete history).
+# history incomplete (not answered); a run of a version the decider has no spec for (not
+# answered); a handler that raised; a large payload's store unreachable (not answered, like
+# an incomplete history).
 DecisionOutcome = Literal[
-    "completed", "rejected", "not_sent", "history_incomplete", "crashed", "payload_unavailable"
+    "completed",
+    "rejected",
+    "not_sent",
+    "history_incomplete",
+    "unserved_version",
+    "crashed",
+    "payload_unavailable",
 ]
 
 

@@ -71,9 +71,10 @@ class PrometheusMetrics(Metrics):
             "flotod_decision_tasks",
             "Decision tasks handled: completed (decisions sent), rejected (SWF refused them as "
             "invalid; the run was failed instead), not_sent (the task had timed out, or SWF "
-            "kept failing), history_incomplete (left to time out and be read whole), crashed "
-            "(the decider raised), payload_unavailable (a large payload's store could not be "
-            "reached; left to time out and be decided again).",
+            "kept failing), history_incomplete (left to time out and be read whole), "
+            "unserved_version (a workflow type version the decider has no spec for, left to "
+            "time out), crashed (the decider raised), payload_unavailable (a large payload's "
+            "store could not be reached; left to time out and be decided again).",
             ["task_list", "outcome"],
             registry=reg,
         )

@@ -38,7 +38,13 @@ from flotod.engine import (
 )
 from flotod.engine.failing import failing_run
 from flotod.engine.handlers import Answer, Handler
-from flotod.errors import IncompleteHistoryError, SwfError, UnknownResourceError, ValidationError
+from flotod.errors import (
+    IncompleteHistoryError,
+    SwfError,
+    UnknownResourceError,
+    UnservedVersionError,
+    ValidationError,
+)
 from flotod.metrics.base import DecisionOutcome
 from flotod.payloads import PayloadUnavailable
 from flotod.payloads.history import EventPayloadError, encode_decisions, resolve_counted
@@ -429,6 +435,10 @@ def handle_decision_task(
             # is then read whole (what was kept for the run is dropped by the caller).
             log.warning("decision.history_incomplete", error=str(exc), events=len(task.events))
             proc.metrics.decision_done(task_list, "history_incomplete", time.monotonic() - received)
+            return None
+        except UnservedVersionError as exc:
+            log.error("decision.unserved_version", error=str(exc), note="left unanswered")
+            proc.metrics.decision_done(task_list, "unserved_version", time.monotonic() - received)
             return None
         except Exception:
             log.exception("decision.crashed", events=len(task.events))

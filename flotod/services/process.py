@@ -15,6 +15,7 @@ import structlog
 
 from flotod.config import ServiceConfig, reload_config
 from flotod.config.checks import secret_file_warnings
+from flotod.config.reload import Reload
 from flotod.errors import ConfigError, FlotodError, SwfError, TransientSwfError
 from flotod.metrics import NO_METRICS, Metrics
 from flotod.metrics.opening import open_metrics
@@ -22,32 +23,32 @@ from flotod.payloads import Payloads
 from flotod.runtime import Lifecycle, Notifier, Progress, Watchdog, configure_logging
 from flotod.services.backoff import Backoff
 from flotod.swf import RetryPolicy, SwfClient
-from flotod.swf.credentials import resolve_credentials
 
 
-def make_client(config: ServiceConfig) -> SwfClient:
+def make_client(config: ServiceConfig, quick: bool = False) -> SwfClient:
     """The SWF client a service uses: few retries inside a call, the loop backs off itself.
+
+    ``quick``: one attempt and a short connect timeout, for a command that must answer soon
+    whatever SWF does (``--check-config`` under ``systemctl reload``).
 
     Credentials are found by the same rule as the ``flotod`` command's
     (:func:`flotod.swf.credentials.resolve_credentials`), so a config that works for one
     works for the other; against a loopback endpoint none are needed.
     """
     swf = config.swf
-    credentials = resolve_credentials(
-        endpoint_url=swf.endpoint_url,
-        profile=swf.profile,
-        access_key_id=swf.access_key_id,
-        secret_access_key=swf.secret_access_key,
-        config_path=config.path,
-    )
+    credentials = swf.credentials(config.path)
     return SwfClient(
         endpoint_url=swf.endpoint_url or None,
         region=swf.region,
         identity=swf.resolved_identity(),
-        retry=RetryPolicy(max_attempts=3, base_seconds=0.2, cap_seconds=2.0),
+        retry=RetryPolicy(max_attempts=1 if quick else 3, base_seconds=0.2, cap_seconds=2.0),
         max_pool_connections=pool_size(config),
+        **({"connect_timeout": QUICK_CONNECT_TIMEOUT} if quick else {}),
         **credentials.client_arguments(),
     )
+
+
+QUICK_CONNECT_TIMEOUT = 3.0
 
 
 def pool_size(config: ServiceConfig) -> int:
@@ -87,6 +88,9 @@ class ServiceProcess:
         self._status = ""
         self._status_at = 0.0
         self.log = self._logger()
+        # What a reload must pass besides the config checks (a decider's specs against its
+        # open runs): the reload with whatever it refuses kept as it was.
+        self.vet_reload: Callable[[ServiceConfig, Reload], Reload] | None = None
 
     def _logger(self) -> Any:
         """A bound logger made after (re)configuring: binding freezes the processors."""
@@ -101,9 +105,21 @@ class ServiceProcess:
         self.log = self._logger()
         self.lifecycle.install()
         self.watchdog = Watchdog.from_environment(self.notifier, self.progress)
-        self.log.info("service.starting", domain=self.config.swf.domain, table=self.config.table)
+        self.log.info(
+            "service.starting",
+            domain=self.config.swf.domain,
+            table=self.config.table,
+            payloads=self.payloads_where(),
+        )
         for warning in secret_file_warnings(self.config):
             self.log.warning("config.secret_readable", problem=warning)
+
+    def payloads_where(self) -> str:
+        """Where values past the threshold go, for the start record: "off" or the S3 URI
+        prefix, so a process that cannot read its peers' references is found in its log."""
+        if not self.payloads.enabled:
+            return "off"
+        return f"s3://{self.payloads.bucket}/{self.payloads.prefix}"
 
     def close(self) -> None:
         """Stop the watchdog and the metrics server. The signal handlers stay: a late second
@@ -168,6 +184,8 @@ class ServiceProcess:
         self.notifier.reloading()
         try:
             result = reload_config(self.config)
+            if self.vet_reload is not None:
+                result = self.vet_reload(self.config, result)
         except ConfigError as exc:
             for problem in exc.problems:
                 self.log.error("config.reload_rejected", problem=problem)

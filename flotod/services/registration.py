@@ -220,6 +220,18 @@ def types_for(config: ServiceConfig, registry: Registry = default_registry) -> l
     """Every type one service instance registers at start (and ``flotod register`` for it)."""
     if config.kind == "decider":
         decider = config.decider
+        if decider.versions:
+            return unique(
+                item
+                for version, spec in decider.versions.items()
+                for item in decider_types(
+                    decider.workflow_type_name,
+                    version,
+                    decider.task_list,
+                    spec,
+                    decider.decision_timeout_seconds,
+                )
+            )
         return decider_types(
             decider.workflow_type_name,
             decider.workflow_type_version,

@@ -121,12 +121,12 @@ def register_types(proc: ServiceProcess) -> bool:
             except SwfError as exc:
                 proc.failed("registration.failed", exc, type=item.label)
                 continue
-            _log_registration(proc, state)
+            log_registration(proc, state)
             break
     return True
 
 
-def _log_registration(proc: ServiceProcess, state: TypeState) -> None:
+def log_registration(proc: ServiceProcess, state: TypeState) -> None:
     item = state.type
     proc.log.info(
         "registration.type",

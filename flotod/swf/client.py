@@ -10,10 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import botocore.config
 import botocore.exceptions as bexc
-import botocore.session
 import structlog
 
 from flotod.errors import (
@@ -41,6 +39,7 @@ from flotod.swf.limits import (
 from flotod.swf.replies import AVAILABLE as FAST_REPLIES
 from flotod.swf.replies import SwfReplyParserFactory
 from flotod.swf.retry import RetryPolicy
+from flotod.swf.sessions import boto_session
 from flotod.swf.types import ActivityTask, DecisionTask, WorkflowExecution
 
 log = structlog.get_logger(__name__)
@@ -174,17 +173,14 @@ class SwfClient(SwfApi):
                     read_timeout=SHORT_READ_TIMEOUT,
                 )
             )
-            core = botocore.session.get_session()
-            if credentials_file:  # what AWS_SHARED_CREDENTIALS_FILE says, without the variable
-                core.set_config_variable("credentials_file", credentials_file)
-            if FAST_REPLIES:  # histories decoded without botocore's per-field walk
-                core.register_component("response_parser_factory", SwfReplyParserFactory())
             try:
-                session = boto3.session.Session(
-                    botocore_session=core,
-                    profile_name=profile or None,
-                    aws_access_key_id=access_key_id or None,
-                    aws_secret_access_key=secret_access_key or None,
+                session = boto_session(
+                    profile=profile,
+                    access_key_id=access_key_id,
+                    secret_access_key=secret_access_key,
+                    credentials_file=credentials_file,
+                    # histories decoded without botocore's per-field walk
+                    response_parser_factory=SwfReplyParserFactory() if FAST_REPLIES else None,
                 )
                 boto_client = session.client(
                     "swf",

@@ -15,6 +15,7 @@ import pytest
 
 from flotod.cli.main import main
 from flotod.engine import decide
+from flotod.engine.versions import VersionedHandler
 from flotod.examples import hello
 from flotod.specs import decider_spec_from_dict, load_decider_spec
 from flotod.swf import SwfClient
@@ -331,3 +332,47 @@ def test_all_open_needs_the_deciders_workflow_type(
 ) -> None:
     code, _, err = flotod(capsys, "replay", "--all-open", "--spec", str(golden["spec"]))
     assert code == 2 and "--all-open needs the decider's workflow type" in err
+
+
+def test_all_open_of_a_versioned_decider_replays_each_run_with_its_versions_spec(
+    site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (site.config / "specs" / "hello-v2.json").write_text(_hello_spec(site, "moon"))
+    services = site.config / "services.toml"
+    services.write_text(
+        services.read_text().replace(
+            'spec_file = "specs/hello.json"\n',
+            'specs = { v1 = "specs/hello.json", v2 = "specs/hello-v2.json" }\n',
+        )
+    )
+    code, _, err = site.run(capsys, "register")  # registers hello:v1 and hello:v2
+    assert code == 0, err
+    swf = SwfClient.from_boto(endpoint_client(site.endpoint))
+    handler = VersionedHandler(
+        "hello",
+        {
+            "v1": load_decider_spec((site.config / "specs" / "hello.json").read_bytes()),
+            "v2": load_decider_spec((site.config / "specs" / "hello-v2.json").read_bytes()),
+        },
+    )
+    for workflow_id, version in (("open-v1", "v1"), ("open-v2", "v2")):
+        code, _, err = site.run(
+            capsys, "workflow", "start", f"hello:{version}", "--id", workflow_id
+        )
+        assert code == 0, err
+        task = None
+        for _ in range(10):
+            task = swf.poll_for_decision_task(site.domain, hello.TASK_LIST)
+            if task is not None:
+                break
+        assert task is not None and task.workflow_execution.workflow_id == workflow_id
+        swf.respond_decision_task_completed(task.task_token, handler(task).decisions)
+
+    code, out, err = site.run(capsys, "replay", "--all-open")
+    assert code == 0, err
+    assert out.splitlines()[-1] == "open runs of hello:v1, hello:v2: 2 replayed, 2 agree, 0 diverge"
+    doc: Any = site.run_json(capsys, "replay", "--all-open")
+    assert doc["workflow_types"] == [
+        {"name": "hello", "version": "v1"},
+        {"name": "hello", "version": "v2"},
+    ]

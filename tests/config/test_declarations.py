@@ -16,6 +16,7 @@ from flotod.config import (
     DaemonConfig,
     DeciderConfig,
     LoggingConfig,
+    PayloadsConfig,
     SwfConfig,
     WorkerConfig,
 )
@@ -23,6 +24,7 @@ from flotod.config.settings import (
     Boolean,
     Integer,
     Listen,
+    PathTable,
     Setting,
     Text,
     TextList,
@@ -32,12 +34,13 @@ from flotod.config.settings import (
 DATACLASS_OF: dict[str, type[Any]] = {
     "swf": SwfConfig,
     "logging": LoggingConfig,
+    "payloads": PayloadsConfig,
     "decider": DeciderConfig,
     "worker": WorkerConfig,
     "daemon": DaemonConfig,
 }
 # Fields that hold what the loader made of the settings, not a setting of their own.
-DERIVED = {"decider": {"spec", "allow"}, "daemon": {"allow"}}
+DERIVED = {"decider": {"spec", "versions", "allow"}, "daemon": {"allow"}}
 
 
 def setting_fields(section: str) -> dict[str, dataclasses.Field[Any]]:
@@ -56,6 +59,8 @@ def expected_annotation(setting: Setting) -> Any:
         return bool
     if isinstance(kind, Listen):
         return str
+    if isinstance(kind, PathTable):
+        return tuple[tuple[str, str], ...]
     assert isinstance(kind, TextList)
     return tuple[str, ...]
 

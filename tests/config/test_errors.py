@@ -134,7 +134,7 @@ def test_spec_source_must_be_exactly_one(write: Write, hello_spec: Path) -> None
     none = write("a.toml", '[decider.x]\ntask_list = "t"\n')
     assert problems_of(none, "decider") == [
         f"{none}: decider.x: expected exactly one of spec_file, spec_object, dynamic = true, "
-        "got none"
+        "specs, got none"
     ]
     both = write(
         "b.toml",
@@ -142,7 +142,7 @@ def test_spec_source_must_be_exactly_one(write: Write, hello_spec: Path) -> None
     )
     assert problems_of(both, "decider") == [
         f"{both}: decider.x: expected exactly one of spec_file, spec_object, dynamic = true, "
-        "got spec_file and dynamic"
+        "specs, got spec_file and dynamic"
     ]
 
 

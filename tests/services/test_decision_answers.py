@@ -13,6 +13,7 @@ from structlog.testing import capture_logs
 
 from flotod.config import load_config
 from flotod.engine.handlers import Answer, SpecHandler
+from flotod.engine.versions import VersionedHandler
 from flotod.localswf import in_process_client, make_backend
 from flotod.services.decisions import handle_decision_task
 from flotod.services.process import ServiceProcess
@@ -76,6 +77,23 @@ def test_a_history_that_does_not_start_at_event_1_is_not_answered(proc: ServiceP
     with capture_logs() as logs:
         assert handle_decision_task(proc, partial, SpecHandler(spec), "dt") is None
     assert "decision.history_incomplete" in [r["event"] for r in logs]
+    kinds = [
+        e["eventType"] for e in proc.swf.get_workflow_execution_history(DOMAIN, workflow_id, run_id)
+    ]
+    assert "DecisionTaskCompleted" not in kinds
+
+
+def test_a_version_the_decider_has_no_spec_for_is_left_unanswered(proc: ServiceProcess) -> None:
+    """Failing the run could not be taken back; unanswered, its task times out and goes to a
+    decider that serves the version (or to this one once a reload adds it)."""
+    task, workflow_id, run_id = first_task(proc)  # a run of wf:1
+    spec = DeciderSpec(domain=DOMAIN, task_list="dt", activity_tasks=[ActivityTask("A", "1")])
+    handler = VersionedHandler("wf", {"2": spec})
+    with capture_logs() as logs:
+        assert handle_decision_task(proc, task, handler, "dt") is None
+    [record] = [r for r in logs if r["event"] == "decision.unserved_version"]
+    assert record["log_level"] == "error"
+    assert record["error"] == "no spec for workflow type wf:1 (this decider serves wf:2)"
     kinds = [
         e["eventType"] for e in proc.swf.get_workflow_execution_history(DOMAIN, workflow_id, run_id)
     ]

@@ -160,6 +160,43 @@ def probe_decider_spec_file(site: Site) -> None:
     assert decider.stop() == 0
 
 
+def probe_decider_specs(site: Site) -> None:
+    """A version's edited file, with no open run it would diverge from, is taken."""
+    site.client.register_activity_type(
+        domain=site.domain, name="ActivityB", version="v1", defaultTaskList={"name": "rk_at"},
+        defaultTaskStartToCloseTimeout="60", defaultTaskScheduleToStartTimeout="60",
+        defaultTaskScheduleToCloseTimeout="120", defaultTaskHeartbeatTimeout="NONE",
+    )  # fmt: skip
+
+    def spec(activities: list[str]) -> DeciderSpec:
+        return DeciderSpec(
+            domain=site.domain,
+            task_list="rk_dt",
+            default_activity_task_list="rk_at",
+            activity_tasks=[ActivityTask(a, "v1", activity_id=a) for a in activities],
+        )
+
+    v1 = site.spec_file(spec(["ActivityA"]), "rk-v1")
+    path = site.config("decider", task_list="rk_dt", workflow_type_name="rkwf")
+    path.write_text(path.read_text() + f'specs = {{ v1 = "{v1}" }}\n')
+    decider = site.start("decider", path)
+    decider.wait_for("service.ready")
+    site.spec_file(spec(["ActivityB"]), "rk-v1")
+    reload(decider, "specs")
+    run = site.start_workflow("rkwf", "reloaded-specs", input={})
+
+    def scheduled() -> list[str]:
+        return [
+            e["activityTaskScheduledEventAttributes"]["activityType"]["name"]
+            for e in site.history("reloaded-specs", run)
+            if e["eventType"] == "ActivityTaskScheduled"
+        ]
+
+    eventually(scheduled, timeout=10, what="the activity to be scheduled")
+    assert scheduled() == ["ActivityB"]
+    assert decider.stop() == 0
+
+
 def drain_timeout_probe(kind: str) -> Callable[[Site], None]:
     def probe(site: Site) -> None:
         if kind == "daemon":
@@ -352,6 +389,7 @@ PROBES: dict[str, Callable[..., None]] = {
     "logging.level": probe_logging_level,
     "logging.format": probe_logging_format,
     "decider.spec_file": probe_decider_spec_file,
+    "decider.specs": probe_decider_specs,
     "decider.drain_timeout_seconds": drain_timeout_probe("decider"),
     "worker.heartbeat_seconds": probe_worker_heartbeat_seconds,
     "worker.drain_timeout_seconds": probe_worker_drain_timeout,
