@@ -16,12 +16,15 @@ import pytest
 import structlog.testing
 
 from flotod.config import load_config
+from flotod.localswf import in_process_s3_client
+from flotod.localswf.backend import LocalSWFBackend
 from flotod.payloads import Payloads, is_envelope, parse_envelope
 from flotod.payloads.reference import split_uri
 from flotod.services.process import ServiceProcess
 from flotod.services.worker import _Runner
 from flotod.specs import tasks_from_list
 from flotod.swf import RetryPolicy, SwfClient
+from flotod.swf.s3 import S3Store
 from flotod.worker import ActivityWorker
 
 from .activities import REGISTRY, RUNS
@@ -252,3 +255,44 @@ def test_a_quick_stop_bounds_a_store_outage_on_put_and_says_the_result_is_lost(
     lost = [e for e in logs if e["event"] == "activity.report_lost"]
     assert len(lost) == 1 and "SlowDown" in lost[0]["error"]
     assert [e["eventType"] for e in scheduler.events()][-1] == "ActivityTaskStarted"
+
+
+def test_values_go_through_the_embedded_s3(
+    swf: SwfClient, scheduler: Scheduler, swf_backend: LocalSWFBackend
+) -> None:
+    """The same, with the S3 store the services use, on the embedded endpoint's S3."""
+    swf_backend.s3.create_bucket(BUCKET)
+    store = S3Store(in_process_s3_client(swf_backend))
+    files = _files(40_000)
+    writer = Payloads(store, bucket=BUCKET, prefix="flotod/")
+    envelope = writer.encode(
+        json.dumps(files), workflow_id=scheduler.workflow_id, run_id=scheduler.run_id, name="in"
+    )
+    altered = writer.encode(
+        json.dumps(_files(2_000)),
+        workflow_id=scheduler.workflow_id,
+        run_id=scheduler.run_id,
+        name="bad",
+    )
+    bucket, key = split_uri(parse_envelope(altered).uri)
+    store.client.put_object(Bucket=bucket, Key=key, Body=b'{"files": ["elsewhere"]}')
+    scheduler.schedule(
+        ("in", "measure", "1", envelope),
+        ("out", "manifest", "1", {"bytes": 1_000_000}),
+        ("bad", "measure", "1", altered),
+    )
+    worker = ActivityWorker(
+        scheduler.domain,
+        WORK,
+        swf=swf,
+        registry=REGISTRY,
+        concurrency=3,
+        payloads=Payloads(store, bucket=BUCKET, prefix="flotod/"),
+    )
+    with running(worker):
+        closed = scheduler.wait_closed(3)
+    assert json.loads(closed["in"]["result"])["count"] == 40_000
+    reader = Payloads(store, bucket=BUCKET)
+    assert len(json.loads(reader.decode(closed["out"]["result"]))["files"]) == 1_000_000 // 32
+    assert closed["bad"]["reason"] == "payload_tampered"
+    assert json.loads(closed["bad"]["details"])["uri"] == parse_envelope(altered).uri
