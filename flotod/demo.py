@@ -1,11 +1,12 @@
 """``python -m flotod.demo`` (``make demo``): every example, run by the real services.
 
-It starts the embedded SWF (``flotod local-swf``), writes TOML configs for it into a
-temporary directory, runs ``flotod register`` and then ``flotod-decider`` (one per example
-spec), ``flotod-worker`` and ``flotod-daemon`` as separate processes, exactly as systemd
-would on a server. It runs every example in :mod:`flotod.examples.catalog`, prints one line
-per workflow (result and duration), stops everything with SIGTERM and exits 0 only if every
-example gave its expected outcome.
+It starts the embedded SWF (``flotod local-swf``, which serves the S3 bucket for large
+payloads on the same port), writes TOML configs for it into a temporary directory, runs
+``flotod register`` and then ``flotod-decider`` (one per example spec), ``flotod-worker`` and
+``flotod-daemon`` as separate processes, exactly as systemd would on a server. It runs every
+example in :mod:`flotod.examples.catalog`, prints one line per workflow (result and
+duration), stops everything with SIGTERM and exits 0 only if every example gave its expected
+outcome.
 """
 
 from __future__ import annotations
@@ -26,10 +27,13 @@ from typing import IO
 
 from flotod.cli import output
 from flotod.cli.executions import Outcome, latest_run_id, wait_for_outcome
+from flotod.cli.operator import shared_settings
 from flotod.errors import FlotodError, UnknownResourceError
 from flotod.examples import ACTIVITY_TASK_LIST, DOMAIN, hello
 from flotod.examples.catalog import DECIDERS, EXAMPLES, HELLO_MODULES, WORKER_MODULES, Example
 from flotod.examples.via_daemon import SIGNAL_NAME
+from flotod.payloads import Payloads
+from flotod.payloads.configured import payloads_for
 from flotod.swf import RetryPolicy, SwfClient
 
 DAEMON_TASK_LIST = "flotod_daemon"
@@ -38,6 +42,7 @@ DAEMON_WORKFLOW_ID = "flotod_daemon"
 POLL_TIMEOUT = 2.0
 DRAIN_SECONDS = 10
 STOP_GRACE = 30.0
+PAYLOAD_BUCKET = "flotod-demo-payloads"
 
 
 def _toml_list(items: Sequence[str]) -> str:
@@ -52,7 +57,9 @@ def write_configs(directory: Path, endpoint: str) -> None:
     (directory / "flotod.toml").write_text(
         f"[swf]\nendpoint_url = {json.dumps(endpoint)}\ndomain = {json.dumps(DOMAIN)}\n"
         'access_key_id = "local"\nsecret_access_key = "local"\n\n'
-        '[logging]\nlevel = "info"\nformat = "logfmt"\n',
+        '[logging]\nlevel = "info"\nformat = "logfmt"\n\n'
+        # The embedded endpoint serves S3 too: values past SWF's limit (large_result) go there.
+        f'[payloads]\ns3_bucket = "{PAYLOAD_BUCKET}"\n',
         encoding="utf-8",
     )
     deciders = []
@@ -149,7 +156,17 @@ def start_local_swf(procs: Processes) -> tuple[Service, str]:
     """``flotod local-swf`` on a free loopback port; its first stdout line is its URL."""
     service = procs.start(
         "local-swf",
-        ["-m", "flotod.cli.main", "local-swf", "--port", "0", "--poll-timeout", str(POLL_TIMEOUT)],
+        [
+            "-m",
+            "flotod.cli.main",
+            "local-swf",
+            "--port",
+            "0",
+            "--poll-timeout",
+            str(POLL_TIMEOUT),
+            "--s3-bucket",
+            PAYLOAD_BUCKET,
+        ],
         stdout=subprocess.PIPE,
     )
     stream = service.process.stdout
@@ -209,7 +226,7 @@ def _wait_run_id(swf: SwfClient, workflow_id: str, timeout: float) -> str:
             time.sleep(0.2)
 
 
-def run_example(swf: SwfClient, run: Run, timeout: float) -> None:
+def run_example(swf: SwfClient, run: Run, timeout: float, payloads: Payloads) -> None:
     item = run.example
     workflow_id = f"demo-{item.name}"
     try:
@@ -227,7 +244,9 @@ def run_example(swf: SwfClient, run: Run, timeout: float) -> None:
             run_id = swf.start_workflow_execution(
                 DOMAIN, workflow_id, name, version, input=item.input, execution_start_to_close=600
             )
-        run.outcome = wait_for_outcome(swf, DOMAIN, workflow_id, run_id, timeout=timeout)
+        run.outcome = wait_for_outcome(
+            swf, DOMAIN, workflow_id, run_id, timeout=timeout, payloads=payloads
+        )
     except FlotodError as exc:
         run.error = str(exc)
 
@@ -318,10 +337,14 @@ def demo(timeout: float, keep: bool) -> int:
                 secret_access_key="local",
                 retry=RetryPolicy(max_attempts=5, base_seconds=0.2, cap_seconds=2.0),
             )
+            # Results kept in S3 are read as an operator's flotod reads them: from the configs.
+            swf_settings, payload_settings = shared_settings(str(directory))
+            payloads = payloads_for(payload_settings, swf_settings, directory)
             runs = [Run(item) for item in EXAMPLES]
             say(f"running {len(runs)} examples")
             threads = [
-                threading.Thread(target=run_example, args=(swf, run, timeout)) for run in runs
+                threading.Thread(target=run_example, args=(swf, run, timeout, payloads))
+                for run in runs
             ]
             for thread in threads:
                 thread.start()

@@ -17,6 +17,7 @@ from flotod.examples import a_b_then_c as abc_mod
 from flotod.examples import child_workflow as child_mod
 from flotod.examples import dynamic as dynamic_mod
 from flotod.examples import hello as hello_mod
+from flotod.examples import large_result as large_mod
 from flotod.examples import retries as retries_mod
 from flotod.examples import timers as timers_mod
 from flotod.examples import via_daemon as daemon_mod
@@ -34,6 +35,7 @@ WORKER_MODULES: tuple[str, ...] = (
     "flotod.examples.week_days",
     "flotod.examples.dynamic",
     "flotod.examples.via_daemon",
+    "flotod.examples.large_result",
 )
 HELLO_MODULES: tuple[str, ...] = ("flotod.examples.hello",)
 
@@ -117,6 +119,7 @@ CHILD_CHILD = _decider(
     child_mod.CHILD_TYPE[0], child_mod.CHILD_TASK_LIST, "CHILD_SPEC", "child_workflow"
 )
 WEEK_DAYS = _decider("week_days", week_days_mod.TASK_LIST, "SPEC")
+LARGE_RESULT = _decider("large_result", large_mod.TASK_LIST, "SPEC")
 DYNAMIC = DeciderDef(
     "dynamic", dynamic_mod.TASK_LIST, default_activity_task_list=ACTIVITY_TASK_LIST
 )
@@ -132,6 +135,7 @@ DECIDERS: tuple[DeciderDef, ...] = (
     CHILD_CHILD,
     WEEK_DAYS,
     DYNAMIC,
+    LARGE_RESULT,
 )
 
 EXAMPLES: tuple[Example, ...] = (
@@ -161,6 +165,8 @@ EXAMPLES: tuple[Example, ...] = (
     Example("child_workflow", CHILD_PARENT, None, child_mod.EXPECTED_RESULT),
     Example("week_days", WEEK_DAYS, week_days_mod.INPUT, week_days_mod.EXPECTED_RESULT),
     Example("dynamic", DYNAMIC, dynamic_mod.INPUT, dynamic_mod.EXPECTED_RESULT),
+    # Needs [payloads] s3_bucket: its values are about 1 MB each.
+    Example("large_result", LARGE_RESULT, None, large_mod.expected_result()),
     Example(
         "via_daemon",
         None,

@@ -8,6 +8,7 @@ registration; the service processes themselves are exercised by the demo test.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 import time
 import uuid
@@ -17,12 +18,15 @@ from typing import Any
 
 from flotod.cli.executions import Outcome, latest_run_id, wait_for_outcome
 from flotod.engine.daemon_requests import CHILD_TYPE, DAEMON_TYPE
+from flotod.engine.decisions import MAX_PAYLOAD, payload_limit
 from flotod.engine.handlers import DaemonHandler, DynamicHandler, Handler, SpecHandler
 from flotod.errors import SwfError, UnknownResourceError
 from flotod.examples import ACTIVITY_TASK_LIST, DOMAIN
 from flotod.examples.catalog import DECIDERS, HELLO_MODULES, WORKER_MODULES, Example
 from flotod.examples.hello import ACTIVITY_TASK_LIST as HELLO_TASK_LIST
 from flotod.examples.via_daemon import SIGNAL_NAME
+from flotod.payloads import Payloads
+from flotod.payloads.history import encode_decisions, resolve_events
 from flotod.services.registration import TypeDef, decider_types, register, worker_types
 from flotod.specs import DeciderSpec
 from flotod.swf import SwfClient
@@ -32,10 +36,14 @@ DAEMON_TASK_LIST = "flotod_daemon"
 DAEMON_ID = "flotod_daemon"
 
 
-def spec_handler(spec: DeciderSpec, dynamic: bool = False) -> Handler:
+def spec_handler(
+    spec: DeciderSpec, dynamic: bool = False, max_payload: int = MAX_PAYLOAD
+) -> Handler:
     """The decider service's own handler for a spec (a dynamic decider's spec gives only
     its defaults)."""
-    return DynamicHandler(spec) if dynamic else SpecHandler(spec)
+    if dynamic:
+        return DynamicHandler(spec, max_payload=max_payload)
+    return SpecHandler(spec, max_payload=max_payload)
 
 
 # The daemon service's own handler, for its workflow and for the children it starts.
@@ -52,12 +60,18 @@ class Loop:
     """A thread polling one decision task list until stopped."""
 
     def __init__(
-        self, swf: SwfClient, task_list: str, handler: Handler, domain: str = DOMAIN
+        self,
+        swf: SwfClient,
+        task_list: str,
+        handler: Handler,
+        domain: str = DOMAIN,
+        payloads: Payloads | None = None,
     ) -> None:
         self.swf = swf
         self.domain = domain
         self.task_list = task_list
         self.handler = handler
+        self.payloads = payloads or Payloads.off()
         self.stop = threading.Event()
         self.errors: list[BaseException] = []
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -68,9 +82,15 @@ class Loop:
                 task = self.swf.poll_for_decision_task(self.domain, self.task_list)
                 if task is None:
                     continue
-                answer = self.handler(task)
+                # As the decider service does: values in S3 resolved before deciding, large
+                # ones stored after.
+                events = resolve_events(task.events, self.payloads)
+                answer = self.handler(dataclasses.replace(task, events=events))
                 assert not [n for n in answer.notes if n.get("level") == "error"], answer.notes
-                decisions = answer.decisions
+                run = task.workflow_execution
+                decisions = encode_decisions(
+                    answer.decisions, self.payloads, run.workflow_id, run.run_id
+                )
                 # UnknownResource: the execution was terminated while we decided.
                 with contextlib.suppress(UnknownResourceError):
                     self.swf.respond_decision_task_completed(task.task_token, decisions)
@@ -81,8 +101,9 @@ class Loop:
 class ExampleRunner:
     """Registers every example's types, runs deciders and workers, runs examples."""
 
-    def __init__(self, swf: SwfClient) -> None:
+    def __init__(self, swf: SwfClient, payloads: Payloads | None = None) -> None:
         self.swf = swf
+        self.payloads = payloads or Payloads.off()
         types = [
             t for d in DECIDERS for t in decider_types(*d.workflow_type, d.task_list, d.spec())
         ]
@@ -97,10 +118,26 @@ class ExampleRunner:
 
     @contextmanager
     def serving(self) -> Iterator[ExampleRunner]:
-        loops = [Loop(self.swf, d.task_list, spec_handler(d.spec(), d.dynamic)) for d in DECIDERS]
-        loops.append(Loop(self.swf, DAEMON_TASK_LIST, DAEMON_HANDLER))
+        limit = payload_limit(self.payloads.enabled)
+        loops = [
+            Loop(
+                self.swf,
+                d.task_list,
+                spec_handler(d.spec(), d.dynamic, limit),
+                payloads=self.payloads,
+            )
+            for d in DECIDERS
+        ]
+        loops.append(Loop(self.swf, DAEMON_TASK_LIST, DAEMON_HANDLER, payloads=self.payloads))
         workers = [
-            ActivityWorker(DOMAIN, task_list, swf=self.swf, concurrency=4, registry=None)
+            ActivityWorker(
+                DOMAIN,
+                task_list,
+                swf=self.swf,
+                concurrency=4,
+                registry=None,
+                payloads=self.payloads,
+            )
             for task_list in (ACTIVITY_TASK_LIST, HELLO_TASK_LIST)
         ]
         threads = [loop.thread for loop in loops]
@@ -154,7 +191,13 @@ class ExampleRunner:
             execution_start_to_close=300,
         )
         return wait_for_outcome(
-            self.swf, DOMAIN, workflow_id, run_id, timeout=timeout, interval=0.1
+            self.swf,
+            DOMAIN,
+            workflow_id,
+            run_id,
+            timeout=timeout,
+            interval=0.1,
+            payloads=self.payloads,
         )
 
     def _via_daemon(self, item: Example, workflow_id: str, timeout: float) -> Outcome:
@@ -173,7 +216,13 @@ class ExampleRunner:
         )
         child_run = _wait(lambda: self._open_run(child_id), timeout)
         outcome = wait_for_outcome(
-            self.swf, DOMAIN, child_id, child_run, timeout=timeout, interval=0.1
+            self.swf,
+            DOMAIN,
+            child_id,
+            child_run,
+            timeout=timeout,
+            interval=0.1,
+            payloads=self.payloads,
         )
         self.swf.terminate_workflow_execution(DOMAIN, workflow_id, run_id, reason="test done")
         return outcome

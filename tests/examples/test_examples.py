@@ -12,8 +12,12 @@ from typing import Any
 
 from flotod.examples import DOMAIN, catalog, hello, week_days
 from flotod.examples.catalog import EXAMPLES
+from flotod.localswf import in_process_s3_client
+from flotod.localswf.backend import LocalSWFBackend
+from flotod.payloads import Payloads
 from flotod.specs import load_decider_spec
 from flotod.swf import SwfClient
+from flotod.swf.s3 import S3Store
 from tests.examples.harness import ExampleRunner
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,8 +34,14 @@ def _mismatch(item: catalog.Example, outcome: Any) -> str | None:
     return None
 
 
-def test_every_example_gives_its_expected_outcome(swf_client: Any) -> None:
-    runner = ExampleRunner(SwfClient.from_boto(swf_client))
+def test_every_example_gives_its_expected_outcome(
+    swf_client: Any, swf_backend: LocalSWFBackend
+) -> None:
+    # large_result's values go through the embedded endpoint's S3, as in the demo.
+    swf_backend.s3.create_bucket("flotod-examples")
+    store = S3Store(in_process_s3_client(swf_backend))
+    payloads = Payloads(store, bucket="flotod-examples", prefix="flotod/")
+    runner = ExampleRunner(SwfClient.from_boto(swf_client), payloads)
     with runner.serving():
         outcomes = runner.run_all(EXAMPLES)
     assert set(outcomes) == {e.name for e in EXAMPLES}
