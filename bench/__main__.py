@@ -17,6 +17,7 @@ BENCHMARKS = (
     "bench.e2e",
     "bench.footprint",
     "bench.sticky",
+    "bench.payloads",
 )
 
 
