@@ -13,7 +13,7 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -51,60 +51,64 @@ def _operation(headers: Any) -> str:
     return str(target).removeprefix(TARGET_PREFIX)
 
 
-def client(backend: LocalSWFBackend, region_name: str = "us-east-1") -> Any:
-    """A boto3 SWF client answered by ``backend`` in this process: no socket is opened."""
-    swf = boto3.session.Session().client(
-        "swf",
+def _answered_by(
+    service: str,
+    endpoint: str,
+    region_name: str,
+    config: Config,
+    answer: Callable[..., AWSResponse],
+) -> Any:
+    """A boto3 client of ``service`` whose requests ``answer`` serves in this process: botocore
+    hands each signed request to the before-send hook, which returns the response itself."""
+    made = boto3.session.Session().client(  # type: ignore[call-overload]
+        service,
         region_name=region_name,
-        endpoint_url=FAKE_ENDPOINT,
+        endpoint_url=endpoint,
         aws_access_key_id="local",
         aws_secret_access_key="local",
-        config=Config(read_timeout=70, retries={"max_attempts": 0}),
+        config=config,
     )
+    made.meta.events.register(f"before-send.{service}", answer)
+    return made
+
+
+def _body(request: Any) -> bytes:
+    body = request.body or b""
+    if hasattr(body, "read"):
+        body = body.read()
+    return body.encode() if isinstance(body, str) else bytes(body)
+
+
+def client(backend: LocalSWFBackend, region_name: str = "us-east-1") -> Any:
+    """A boto3 SWF client answered by ``backend`` in this process: no socket is opened."""
 
     def answer(request: Any, **_: Any) -> AWSResponse:
-        body = request.body or b""
-        if isinstance(body, str):
-            body = body.encode()
-        status, out = dispatch(backend, _operation(request.headers), body)
+        status, out = dispatch(backend, _operation(request.headers), _body(request))
         headers = HTTPHeaders()
         headers["Content-Type"] = "application/x-amz-json-1.0"
         return AWSResponse(request.url, status, headers, _RawBody(out))
 
-    swf.meta.events.register("before-send.swf", answer)  # type: ignore[arg-type]
-    return swf
+    config = Config(read_timeout=70, retries={"max_attempts": 0})
+    return _answered_by("swf", FAKE_ENDPOINT, region_name, config, answer)
 
 
 def s3_client(backend: LocalSWFBackend, region_name: str = "us-east-1") -> Any:
     """A boto3 S3 client answered by ``backend``'s embedded S3 in this process (path-style)."""
-    s3 = boto3.session.Session().client(
-        "s3",
-        region_name=region_name,
-        endpoint_url=FAKE_S3_ENDPOINT,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-        config=Config(retries={"max_attempts": 0}, s3={"addressing_style": "path"}),
-    )
 
     def answer(request: Any, **_: Any) -> AWSResponse:
-        body = request.body or b""
-        if hasattr(body, "read"):
-            body = body.read()
-        if isinstance(body, str):
-            body = body.encode()
         split = urlsplit(request.url)
         target = split.path + (f"?{split.query}" if split.query else "")
         headers = {
             k.lower(): v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()
         }
-        reply = backend.s3.handle(request.method, target, headers, body)
+        reply = backend.s3.handle(request.method, target, headers, _body(request))
         out = HTTPHeaders()
         for name, value in reply.headers.items():
             out[name] = value
         return AWSResponse(request.url, reply.status, out, _RawBody(reply.body))
 
-    s3.meta.events.register("before-send.s3", answer)
-    return s3
+    config = Config(retries={"max_attempts": 0}, s3={"addressing_style": "path"})
+    return _answered_by("s3", FAKE_S3_ENDPOINT, region_name, config, answer)
 
 
 class _Handler(BaseHTTPRequestHandler):
