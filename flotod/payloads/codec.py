@@ -69,6 +69,15 @@ class Payloads:
     def enabled(self) -> bool:
         return bool(self.bucket)
 
+    def check(self) -> str | None:
+        """Why the bucket cannot be reached, or None (also when off, or when the store has no
+        way to tell: ``check_bucket`` is optional, S3Store has it)."""
+        check_bucket = getattr(self.store, "check_bucket", None)
+        if not self.enabled or not callable(check_bucket):
+            return None
+        problem: str | None = check_bucket(self.bucket)
+        return problem
+
     # -- writing ------------------------------------------------------------------------------
 
     def encode(self, text: str, *, workflow_id: str, run_id: str, name: str) -> str:

@@ -159,6 +159,9 @@ class ServiceProcess:
                 self.failed("swf.unreachable", exc, domain=domain)
                 continue
             self.succeeded()
+            problem = self.payloads.check()
+            if problem is not None:  # small values still flow: warn, do not wait for S3
+                self.log.warning("payloads.bucket_unreachable", problem=problem)
             self.log.info("service.ready", domain=domain)
             self.notifier.ready(status)
             return True

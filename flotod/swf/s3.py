@@ -93,6 +93,20 @@ class S3Store:
         except (bexc.BotoCoreError, OSError) as exc:
             raise PayloadUnavailable(f"cannot store {uri}: {exc}", uri) from None
 
+    def check_bucket(self, bucket: str) -> str | None:
+        """None when ``bucket`` can be reached, else why not, in one line. A start-time check:
+        without it, a missing bucket shows only when the first large value is written (a
+        worker then retries that result until SWF times the task out)."""
+        try:
+            self._client.head_bucket(Bucket=bucket)
+        except bexc.ClientError as exc:
+            if _code(exc) in _MISSING:
+                return f"bucket {bucket!r} does not exist (create it, or fix [payloads] s3_bucket)"
+            return f"bucket {bucket!r}: {_describe(exc)}"
+        except (bexc.BotoCoreError, OSError) as exc:
+            return f"bucket {bucket!r}: {exc}"
+        return None
+
     def get(self, bucket: str, key: str) -> bytes:
         uri = f"s3://{bucket}/{key}"
         try:
