@@ -28,6 +28,7 @@ from flotod.swf.limits import MAX_DATA
 from flotod.swf.retry import RetryPolicy
 from flotod.worker.execute import Outcome
 from flotod.worker.registry import ActivityDefinition
+from flotod.worker.report import delay_within
 from flotod.worker.running import RunningTask
 
 log = structlog.get_logger("flotod.worker.worker")
@@ -145,20 +146,16 @@ class Offload:
             if running.unknown:
                 log.warning("activity.report_too_late", note="the task timed out or was closed")
                 return None
-            delay = self.retry.delay(attempt)
-            limit = deadline()
-            if limit is not None:
-                left = limit - time.monotonic()
-                if left <= 0:
-                    log.error(
-                        "activity.report_lost",
-                        status=outcome.status,
-                        error=str(error),
-                        attempts=attempt,
-                        note="the worker stopped before the payload store took the result",
-                    )
-                    return None
-                delay = min(delay, left)
+            delay = delay_within(self.retry, attempt, deadline)
+            if delay is None:
+                log.error(
+                    "activity.report_lost",
+                    status=outcome.status,
+                    error=str(error),
+                    attempts=attempt,
+                    note="the worker stopped before the payload store took the result",
+                )
+                return None
             log.warning(
                 "activity.result_retry",
                 error=str(error),

@@ -35,6 +35,19 @@ def _send(swf: SwfClient, token: str, outcome: Outcome) -> None:
         swf.respond_activity_task_canceled(token, outcome.details, retry=NO_RETRY)
 
 
+def delay_within(
+    retry: RetryPolicy, attempt: int, deadline: Callable[[], float | None]
+) -> float | None:
+    """The backoff before attempt ``attempt + 1``, cut to what is left before ``deadline()``;
+    None when the deadline has passed (a quick stop: give the result up)."""
+    delay = retry.delay(attempt)
+    limit = deadline()
+    if limit is None:
+        return delay
+    left = limit - time.monotonic()
+    return None if left <= 0 else min(delay, left)
+
+
 def report(
     swf: SwfClient,
     token: str,
@@ -70,20 +83,16 @@ def report(
             continue
         except SwfError as exc:  # unreachable, throttled, credentials expired: keep the result
             error = exc
-        delay = retry.delay(attempt)
-        limit = deadline()
-        if limit is not None:
-            left = limit - time.monotonic()
-            if left <= 0:
-                log.error(
-                    "activity.report_lost",
-                    status=outcome.status,
-                    error=str(error),
-                    attempts=attempt,
-                    note="the worker stopped before SWF took the report; SWF will time it out",
-                )
-                return False
-            delay = min(delay, left)
+        delay = delay_within(retry, attempt, deadline)
+        if delay is None:
+            log.error(
+                "activity.report_lost",
+                status=outcome.status,
+                error=str(error),
+                attempts=attempt,
+                note="the worker stopped before SWF took the report; SWF will time it out",
+            )
+            return False
         log.warning(
             "activity.report_retry",
             error=str(error),
