@@ -1,6 +1,6 @@
 """Sticky deciders: what routing a run's decision tasks back to the decider holding it saves.
 
-Run as ``.venv/bin/python -m bench.sticky [--quick] [--write]``. Two parts:
+Run as ``.venv/bin/python -m bench.sticky [--quick] [--write] [--per-task-only]``. Two parts:
 
 1. One decider in-process against ``flotod local-swf``: the decider CPU (poll, read, replay,
    decide) and SWF calls of one decision task of a run of ~100 and ~5,000 events, when the
@@ -415,6 +415,53 @@ def _row(label: str, one: Fleet) -> str:
     )
 
 
+PerTaskRow = tuple[str, int, float, float, float]
+
+
+def _median_rows(runs: list[list[PerTaskRow]]) -> list[PerTaskRow]:
+    """Each row's numbers as the median over the repeats (events: the first repeat's)."""
+    return [
+        (
+            same[0][0],
+            same[0][1],
+            *(statistics.median(r[i] for r in same) for i in (2, 3, 4)),
+        )
+        for same in zip(*runs, strict=True)
+    ]
+
+
+def _per_task_table(rows: list[PerTaskRow], repeats: int = 1) -> list[str]:
+    return [
+        "One decision task, one decider in-process (poll, read, replay, decide; CPU of the "
+        f"deciding thread), against `flotod local-swf`; median of {repeats} repeats:",
+        "",
+        "| events | read | decider ms/task | SWF calls/task, answer included | endpoint ms/task |",
+        "| --: | :-- | --: | --: | --: |",
+        *(
+            f"| {events} | {mode} | {ms:.2f} | {calls:.2f} | {server:.2f} |"
+            for mode, events, ms, calls, server in rows
+        ),
+    ]
+
+
+def _ratio_lines(runs: list[list[PerTaskRow]]) -> list[str]:
+    """Per held mode, the ~5,000-event task's cost over the ~100-event one's: one ratio per
+    repeat (both measured in the same repeat), median and range."""
+    lines = []
+    for index, mode in enumerate(MODES[:2]):
+        cpu, calls = [], []
+        for rows in runs:
+            small, large = rows[index], rows[index + len(MODES)]
+            cpu.append(large[2] / small[2])
+            calls.append(large[3] / small[3])
+        lines.append(
+            f"- {mode}: at ~5,000 events {_spread(cpu)} the CPU and {_spread(calls)} the calls "
+            f"of ~100 events (same-repeat ratios, median and range over {len(runs)}; target: "
+            "within 1.5x)."
+        )
+    return lines
+
+
 def _spread(values: list[float]) -> str:
     return f"{statistics.median(values):.2f}x ({min(values):.2f}-{max(values):.2f})"
 
@@ -426,11 +473,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chain", type=int, help="activities in each chain (default 500)")
     parser.add_argument("--events", type=int, help="signalled runs' length (default 5000)")
     parser.add_argument("--rounds", type=int, help="sticky on/off pairs (default 3)")
+    parser.add_argument("--repeats", type=int, help="repeats of the per-task part (default 3)")
+    parser.add_argument(
+        "--per-task-only", action="store_true", help="only the one-decider part; prints it"
+    )
     args = parser.parse_args(argv)
     chain = args.chain or (100 if args.quick else 500)
     target = args.events or (1000 if args.quick else 5000)
     rounds = args.rounds or (2 if args.quick else 3)
-    rows = per_task((100, 5000), 10 if args.quick else 30)
+    repeats = args.repeats or (1 if args.quick else 3)
+    runs = [per_task((100, 5000), 10 if args.quick else 30) for _ in range(repeats)]
+    rows = _median_rows(runs)
+    ratio_lines = _ratio_lines(runs)
+    if args.per_task_only:
+        print("\n".join([*_per_task_table(rows, repeats), "", *ratio_lines]))
+        return 0
 
     trials: list[tuple[Fleet, Fleet]] = []
     notes: list[str] = []
@@ -447,8 +504,6 @@ def main(argv: list[str] | None = None) -> int:
     print(_describe(stopped), flush=True)
     notes += killed.notes + stopped.notes
 
-    small = {mode: (ms, calls) for mode, events, ms, calls, _ in rows[: len(MODES)]}
-    large = {mode: (ms, calls) for mode, events, ms, calls, _ in rows[len(MODES) :]}
     lines = [
         HEADING,
         "",
@@ -457,23 +512,10 @@ def main(argv: list[str] | None = None) -> int:
         f" (chains of {chain} activities, signalled runs to {target} events, {rounds} rounds). "
         f"Machine: {machine()}; measured {time.strftime('%Y-%m-%d')}.",
         "",
-        "One decision task, one decider in-process (poll, read, replay, decide; CPU of the "
-        "deciding thread), against `flotod local-swf`:",
+        *_per_task_table(rows, repeats),
         "",
-        "| events | read | decider ms/task | SWF calls/task, answer included | endpoint ms/task |",
-        "| --: | :-- | --: | --: | --: |",
-        *(
-            f"| {events} | {mode} | {ms:.2f} | {calls:.2f} | {server:.2f} |"
-            for mode, events, ms, calls, server in rows
-        ),
-        "",
+        *ratio_lines,
     ]
-    for mode in MODES[:2]:
-        (ms_small, calls_small), (ms_large, calls_large) = small[mode], large[mode]
-        lines.append(
-            f"- {mode}: at ~5,000 events {ms_large / ms_small:.2f}x the CPU and "
-            f"{calls_large / calls_small:.2f}x the calls of ~100 events (target: within 1.5x)."
-        )
     lines += [
         "",
         f"The fleet: {DECIDERS} `flotod-decider` processes on one task list, {WORKERS} workers, "

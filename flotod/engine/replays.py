@@ -70,7 +70,7 @@ class Replays:
         anything else raises :class:`~flotod.errors.IncompleteHistoryError`, keeping the
         run's state as it was.
         """
-        check_complete(events, started_event_id)
+        check_complete(events, started_event_id, checked=self.known(key))
         entry = self._runs.pop(key)
         try:
             if entry is not None and _continues(events, entry[1]):
