@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -192,5 +193,29 @@ def test_versions_side_by_side_and_a_reload_refusing_only_the_diverging_one(site
     assert scheduled(site, "two", runs["two", "v2"]) == ["ActivityB", "ActivityC"]
     assert scheduled(site, "three", runs["three", "v3"]) == ["ActivityB", "ActivityC"]
     assert "history_mismatch" not in decider.log_path.read_text()
+    assert worker.stop() == 0
+    assert decider.stop() == 0
+
+
+def test_a_refused_reload_is_decided_within_seconds_behind_a_60s_poll(site60: Site) -> None:
+    """The check runs while the decider's 60 s poll is in flight (SWF's real long poll): the
+    refusal is logged within seconds, and the old spec goes on deciding the open run."""
+    register_activities(site60)
+    spec_file = site60.spec_file(a_then_b(site60, {"n": 1}))
+    path = site60.config("decider", task_list=DT, spec_file=str(spec_file), workflow_type_name=TYPE)
+    decider = site60.start("decider", path)
+    decider.wait_for("service.ready")
+    run_id = site60.start_workflow(TYPE, "open-60", input={})
+    wait_scheduled(site60, [("open-60", run_id)])
+
+    site60.spec_file(a_then_b(site60, {"n": 2}))
+    sent = time.monotonic()
+    decider.send(signal.SIGHUP)
+    eventually(lambda: refused(decider), timeout=5, what="config.reload_refused")
+    assert time.monotonic() - sent < 5
+    worker = site60.start(
+        "worker", site60.config("worker", task_list=ACTS, modules=["tests.services.acts"])
+    )
+    assert closed_as(site60, "open-60", run_id) == "WorkflowExecutionCompleted"
     assert worker.stop() == 0
     assert decider.stop() == 0
